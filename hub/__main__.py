@@ -1,0 +1,5 @@
+"""``python -m hub`` is ``peyvand``."""
+
+from hub.cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""Every error Peyvand raises, grouped by what the caller must do.
+
+* PeyvandError
+  + ConfigError               fix the configuration; names the file and the key
+    - MappingError            a mapping file is wrong (all problems listed at once)
+  + TransientError            retry later (tenacity policies key on this)
+    - SourceUnavailable
+    - BusUnavailable
+    - StoreUnavailable
+  + RecordRejected            quarantine the record, go on with the next one
+    - MappingFailed
+    - StandardizationFailed
+    - SchemaViolation
+  + FatalSourceError          stop the pipeline (e.g. a file that cannot be read at all)
+
+Third-party exceptions are translated at the boundary with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class PeyvandError(Exception):
+    """Root of every Peyvand error."""
+
+
+class ConfigError(PeyvandError):
+    """The configuration is wrong; ``problems`` lists every problem found."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{source} has {len(self.problems)} problem(s):\n{lines}")
+
+
+class MappingError(ConfigError):
+    """A mapping file cannot be used."""
+
+
+class TransientError(PeyvandError):
+    """A passing failure: the same call may succeed later."""
+
+
+class SourceUnavailable(TransientError):
+    """The source system could not be reached."""
+
+
+class BusUnavailable(TransientError):
+    """The message bus could not be reached."""
+
+
+class StoreUnavailable(TransientError):
+    """The master store could not be reached."""
+
+
+class FatalSourceError(PeyvandError):
+    """The source cannot be read at all; the pipeline stops."""
+
+
+class RecordRejected(PeyvandError):  # noqa: N818 - it is a signal, like structlog's DropEvent
+    """One record cannot be accepted; the pipeline quarantines it with this reason.
+
+    Args:
+        reason: what is wrong, as a sentence about the value.
+        field: the canonical field (or source column) at fault, if one is.
+        source: the source system, filled in by the pipeline when unknown here.
+        record: the record's source id, filled in by the pipeline when unknown here.
+    """
+
+    stage = "record"
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        field: str | None = None,
+        source: str | None = None,
+        record: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.field = field
+        self.source = source
+        self.record = record
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        where = [f"source {self.source!r}" if self.source else None,
+                 f"record {self.record!r}" if self.record else None,
+                 f"field {self.field!r}" if self.field else None]
+        prefix = ", ".join(w for w in where if w)
+        return f"{prefix}: {self.reason}" if prefix else self.reason
+
+
+class MappingFailed(RecordRejected):
+    """The mapping could not be applied to this record."""
+
+    stage = "map"
+
+
+class StandardizationFailed(RecordRejected):
+    """A value could not be standardized (bad phone, bad national code, bad date...)."""
+
+    stage = "standardize"
+
+
+class SchemaViolation(RecordRejected):
+    """The canonical record does not validate against the XSD."""
+
+    stage = "validate"
+
+
+class InvalidValue(ValueError):
+    """Raised by a standardizer for a value it cannot accept; the pipeline adds the field."""

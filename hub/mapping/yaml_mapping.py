@@ -1,0 +1,221 @@
+"""YAML mappings: restructure source columns into canonical field paths (docs/mappings.md).
+
+Operations: rename (``from``), several columns into a repeated field (``from: [a, b]``),
+``join``, ``split`` + ``take``, ``constant``, and a ``lookup`` table. No expressions:
+cleaning values is the standardizers' job, so it happens in one place.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.errors import MappingError, MappingFailed
+from hub.records import RawRecord
+from hub.schema_model import Model, load_model
+from hub.standardize.persian_text import text_key
+
+_OPS = {"from", "join", "constant", "with", "split", "take", "lookup", "default",
+        "calendar", "day_first"}
+_TAKES = ("first", "last", "all_but_first", "all_but_last")
+_CALENDARS = ("auto", "jalali", "gregorian")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one canonical target gets its values."""
+
+    target: str
+    columns: tuple[str, ...] = ()
+    constant: str | None = None
+    join_with: str | None = None         # set for join
+    split_by: str | None = None          # set for split
+    take: str | None = None
+    lookup: dict[str, str] | None = None  # text_key(source value) -> canonical value
+    default: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # calendar, day_first
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A checked mapping; ``apply`` turns a raw record into target -> raw strings."""
+
+    path: Path
+    target: str
+    rules: tuple[Rule, ...]
+
+    @property
+    def options(self) -> dict[str, dict[str, Any]]:
+        return {r.target: r.options for r in self.rules if r.options}
+
+    def apply(self, record: RawRecord) -> dict[str, list[str]]:
+        """Values per target, as raw text; empty cells are left out."""
+        columns = _column_index(tuple(record.data))
+        out: dict[str, list[str]] = {}
+        for rule in self.rules:
+            cells = [_text(record.data[self._column(columns, c, record)]) for c in rule.columns]
+            values = self._values(rule, cells, record)
+            if values:
+                out.setdefault(rule.target, []).extend(values)
+        return out
+
+    def _column(self, columns: dict[str, str], name: str, record: RawRecord) -> str:
+        try:
+            return columns[text_key(name)]
+        except KeyError:
+            known = ", ".join(repr(c) for c in record.data)
+            raise MappingError(str(self.path), [
+                f"column {name!r} is not in the source ({record.location or record.source_id});"
+                f" its columns are: {known}"]) from None
+
+    def _values(self, rule: Rule, cells: list[str | None], record: RawRecord) -> list[str]:
+        if rule.constant is not None:
+            return [rule.constant]
+        present = [c for c in cells if c]
+        if rule.join_with is not None:
+            present = [rule.join_with.join(present)] if present else []
+        elif rule.split_by is not None and present:
+            present = _take(present[0].split(rule.split_by), rule.take)
+        if rule.lookup is None:
+            return present
+        mapped = []
+        for value in present:
+            hit = rule.lookup.get(text_key(value), rule.default)
+            if hit is None:
+                known = ", ".join(sorted(rule.lookup))
+                raise MappingFailed(f"value {value!r} of column {rule.columns[0]!r} is not in "
+                                    f"the lookup table (known: {known})", field=rule.target,
+                                    record=record.source_id)
+            mapped.append(hit)
+        return mapped
+
+
+def _take(parts: list[str], take: str | None) -> list[str]:
+    parts = [p for p in (s.strip() for s in parts) if p]
+    if len(parts) < 2:
+        # One word: it is the given name if we take the start, else nothing.
+        return parts if take in ("first", "all_but_last") else []
+    chosen = {"first": parts[:1], "last": parts[-1:], "all_but_first": parts[1:],
+              "all_but_last": parts[:-1]}[take or "first"]
+    return [" ".join(chosen)]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).strip()
+    return text or None
+
+
+_index_cache: dict[tuple[str, ...], dict[str, str]] = {}
+
+
+def _column_index(header: tuple[str, ...]) -> dict[str, str]:
+    """Source header names by their text key: ``كد ملي`` finds ``کد ملی``."""
+    index = _index_cache.get(header)
+    if index is None:
+        index = _index_cache[header] = {text_key(h): h for h in header}
+    return index
+
+
+def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
+    """Read ``path`` and check every rule against the XSD; raise MappingError listing all."""
+    model = model or load_model()
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise MappingError(str(path), [f"cannot read the file: {exc}"]) from exc
+    problems: list[str] = []
+    if not isinstance(doc, dict) or not isinstance(doc.get("fields"), dict):
+        raise MappingError(str(path), ["expected a mapping with a 'fields:' table"])
+    if doc.get("target", "customer") != model.root:
+        problems.append(f"target: only {model.root!r} is supported")
+    unknown_top = set(doc) - {"target", "fields", "description"}
+    problems += [f"{k}: unknown key" for k in sorted(unknown_top)]
+    rules = []
+    for target, spec in doc["fields"].items():
+        rule = _check_rule(str(target), spec, model, problems)
+        if rule:
+            rules.append(rule)
+    if problems:
+        raise MappingError(str(path), problems)
+    return Mapping(path, model.root, tuple(rules))
+
+
+def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Rule | None:
+    where = f"fields.{target}"
+    path, _, qualifier = target.partition(":")
+    fspec = model.fields.get(path)
+    if fspec is None:
+        close = difflib.get_close_matches(path, model.fields, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        problems.append(f"{where}: {path!r} is not a field of {model.root}.xsd.{hint}")
+        return None
+    if qualifier and qualifier not in fspec.qualifiers:
+        allowed = ", ".join(fspec.qualifiers) or "none"
+        problems.append(f"{where}: {qualifier!r} is not a {fspec.qualifier_attr or 'qualifier'} "
+                        f"of {path} (allowed: {allowed})")
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: expected a table like {{from: column}}, got {spec!r}")
+        return None
+    for key in sorted(set(spec) - _OPS):
+        close = difflib.get_close_matches(key, _OPS, n=1)
+        problems.append(f"{where}: unknown key {key!r}." +
+                        (f" Did you mean {close[0]!r}?" if close else ""))
+    sources = [k for k in ("from", "join", "constant") if k in spec]
+    if len(sources) != 1:
+        problems.append(f"{where}: give exactly one of from, join, constant "
+                        f"(got {', '.join(sources) or 'none'})")
+        return None
+    kind = sources[0]
+    columns = _columns(spec.get(kind)) if kind != "constant" else ()
+    if kind != "constant" and not columns:
+        problems.append(f"{where}: {kind} needs a column name or a list of them")
+    if kind == "from" and len(columns) > 1 and not fspec.repeated:
+        problems.append(f"{where}: {path} holds one value; several columns need 'join'")
+    if ("split" in spec) != ("take" in spec) or ("split" in spec and kind != "from"):
+        problems.append(f"{where}: split goes with take and one 'from' column")
+    if "take" in spec and spec["take"] not in _TAKES:
+        problems.append(f"{where}: take must be one of {', '.join(_TAKES)}")
+    if "with" in spec and kind != "join":
+        problems.append(f"{where}: 'with' goes with 'join'")
+    lookup = spec.get("lookup")
+    if lookup is not None and not isinstance(lookup, dict):
+        problems.append(f"{where}: lookup must be a table of source value: canonical value")
+        lookup = None
+    canonical = [*(lookup or {}).values(), *([spec["constant"]] if kind == "constant" else []),
+                 *([spec["default"]] if "default" in spec else [])]
+    for value in canonical:
+        if not fspec.accepts(str(value)):
+            problems.append(f"{where}: {value!r} is not a valid {path} in {model.root}.xsd")
+    options = {k: spec[k] for k in ("calendar", "day_first") if k in spec}
+    if options and path != "birthDate":
+        problems.append(f"{where}: calendar and day_first apply to dates only")
+    if options.get("calendar", "auto") not in _CALENDARS:
+        problems.append(f"{where}: calendar must be one of {', '.join(_CALENDARS)}")
+    return Rule(
+        target=target,
+        columns=columns,
+        constant=str(spec["constant"]) if kind == "constant" else None,
+        join_with=str(spec.get("with", " ")) if kind == "join" else None,
+        split_by=str(spec["split"]) if "split" in spec else None,
+        take=spec.get("take"),
+        lookup={text_key(str(k)): str(v) for k, v in lookup.items()} if lookup else None,
+        default=str(spec["default"]) if "default" in spec else None,
+        options=options,
+    )
+
+
+def _columns(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable) and not isinstance(value, MappingABC):
+        return tuple(str(v) for v in value)
+    return ()

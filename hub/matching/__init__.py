@@ -1,0 +1,1 @@
+"""Matching: blocking keys find candidates, comparisons decide who is the same customer."""

@@ -1,0 +1,136 @@
+"""Runs one pipeline: extract -> map -> standardize -> validate -> master, batch by batch.
+
+A stage rejects a record by raising RecordRejected; the record goes to quarantine with
+its reason and the run goes on. Each batch commits its source records, master changes,
+quarantine entries, outbox events and the adapter's checkpoint in one transaction, so
+a crash anywhere loses nothing and a restart duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from adapters import get_adapter_class
+from hub.config import PipelineConfig
+from hub.errors import RecordRejected, StoreUnavailable
+from hub.mapping import Mapping, load_mapping
+from hub.records import CanonicalRecord, RawRecord
+from hub.schema_model import Model, load_model
+from hub.standardize.fields import standardize
+from hub.store import checkpoints, quarantine
+from hub.store.master import BatchOutcome, MasterIngest
+from hub.validation import validate
+
+log = structlog.get_logger("peyvand.pipeline")
+
+_IDENTIFYING = ("name.full", "name.given", "name.family", "organization.name", "nationalCode",
+                "emails.email", "phones.phone")
+
+
+@dataclass
+class RunStats:
+    """What a run did, for the summary."""
+
+    pipeline: str
+    read: int = 0
+    rejected: int = 0          # records rejected in this run
+    quarantined: int = 0       # of those, new in quarantine (the rest were there already)
+    unchanged: int = 0
+    added: int = 0
+    changed: int = 0
+    linked: int = 0
+    created: int = 0
+    merged: int = 0            # masters merged into another
+    events: int = 0
+    merges: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def add(self, outcome: BatchOutcome) -> None:
+        self.unchanged += outcome.unchanged
+        self.added += outcome.added
+        self.changed += outcome.changed
+        self.linked += outcome.linked
+        self.created += len(outcome.created)
+        self.merged += sum(len(o) for _, o in outcome.merges)
+        self.merges += outcome.merges
+        self.events += outcome.events
+
+
+def to_canonical(raw: RawRecord, mapping: Mapping, source_system: str,
+                 model: Model) -> CanonicalRecord:
+    """Map, standardize and validate one record; raise RecordRejected naming the field."""
+    try:
+        fields = standardize(mapping.apply(raw), mapping.options)
+        if not any(path.partition(":")[0] in _IDENTIFYING for path in fields):
+            raise RecordRejected("the record has no name, national code, e-mail or phone, "
+                                 "so nothing identifies the customer", field="name.full")
+        record = CanonicalRecord(source_system, raw.source_id, "", fields, raw.location)
+        record.content_hash = record.compute_hash()
+        validate(record, model)
+        return record
+    except RecordRejected as exc:
+        exc.source, exc.record = source_system, raw.source_id
+        raise
+
+
+def run_pipeline(cfg: PipelineConfig, engine: Engine, ingest: MasterIngest, *,
+                 batch_size: int = 500,
+                 on_progress: Callable[[int], None] | None = None) -> RunStats:
+    """Run ``cfg`` to the end of its source; ``on_progress(n)`` after each batch."""
+    adapter = get_adapter_class(cfg.adapter, where=str(cfg.path)).from_options(
+        cfg.options, where=str(cfg.path), base_dir=cfg.path.parent)
+    mapping, model = load_mapping(cfg.mapping), load_model()
+    stats = RunStats(cfg.name)
+    with engine.connect() as conn:
+        start = checkpoints.load(conn, cfg.name)
+    bound = log.bind(pipeline=cfg.name, source=cfg.source_system)
+    for batch in _batches(adapter.extract(start), batch_size):
+        accepted, rejected = [], []
+        for raw in batch:
+            try:
+                accepted.append((to_canonical(raw, mapping, cfg.source_system, model), raw))
+            except RecordRejected as exc:
+                rejected.append(quarantine.Rejection(cfg.name, cfg.source_system, raw, exc))
+                bound.info("record rejected", record=raw.source_id, field=exc.field,
+                           reason=exc.reason)
+        new_quarantined, outcome = _commit(engine, ingest, cfg.name, adapter.position(),
+                                           accepted, rejected)
+        stats.read += len(batch)
+        stats.rejected += len(rejected)
+        stats.quarantined += new_quarantined
+        stats.add(outcome)
+        bound.info("batch committed", records=len(batch), rejected=len(rejected),
+                   created=len(outcome.created), linked=outcome.linked,
+                   unchanged=outcome.unchanged, events=outcome.events)
+        if on_progress:
+            on_progress(len(batch))
+    return stats
+
+
+def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    # Pull exactly ``size`` records, so the adapter's position() covers this batch only.
+    while batch := list(itertools.islice(records, size)):
+        yield batch
+
+
+@retry(retry=retry_if_exception_type(StoreUnavailable), stop=stop_after_attempt(5),
+       wait=wait_exponential(multiplier=0.2, max=5), reraise=True)
+def _commit(engine: Engine, ingest: MasterIngest, pipeline: str, position: object,
+            accepted: list[tuple[CanonicalRecord, RawRecord]],
+            rejected: list[quarantine.Rejection]) -> tuple[int, BatchOutcome]:
+    """One transaction per batch; a locked or unreachable store is retried."""
+    try:
+        with engine.begin() as conn:
+            new = quarantine.add(conn, rejected)
+            outcome = ingest.ingest(conn, accepted)
+            checkpoints.save(conn, pipeline, position)  # type: ignore[arg-type]
+            return new, outcome
+    except OperationalError as exc:
+        raise StoreUnavailable(f"the store failed during a batch of {pipeline}: {exc.orig}") \
+            from exc

@@ -1,0 +1,76 @@
+"""The canonical model as the mapping sees it: the leaf fields of schemas/customer.xsd.
+
+A field path is the dotted element path below the root (``addresses.address.city``);
+a leaf with an enumerated attribute besides ``raw`` (phone ``type``, consent
+``channel``) takes that value as a qualifier: ``phones.phone:mobile``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import xmlschema
+from lxml import etree
+
+from hub.resources import data_dir
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One leaf of the canonical model."""
+
+    path: str
+    order: int                      # document order, so XML is built in sequence order
+    repeated: bool                  # the leaf itself may repeat (emails, phones, consents)
+    qualifier_attr: str | None      # "type" for phones.phone, "channel" for consents
+    qualifiers: tuple[str, ...]     # allowed qualifier values
+    simple_type: xmlschema.validators.XsdSimpleType
+
+    def accepts(self, value: str) -> bool:
+        """Whether ``value`` is a valid lexical value of the leaf's XSD type."""
+        return bool(self.simple_type.is_valid(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A compiled schema: its namespace, root, leaf fields, and an lxml validator."""
+
+    namespace: str
+    root: str
+    fields: dict[str, FieldSpec]
+    validator: etree.XMLSchema
+
+
+# Parsing schemas never touches the network or resolves entities (DESIGN.md, hostile input).
+HARDENED_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                  huge_tree=False, remove_blank_text=True)
+
+
+@functools.cache
+def load_model(name: str = "customer", schema_dir: Path | None = None) -> Model:
+    """Compile ``schemas/<name>.xsd`` once per process."""
+    path = (schema_dir or data_dir("schemas")) / f"{name}.xsd"
+    xsd = xmlschema.XMLSchema(str(path))
+    root = xsd.elements[name]
+    fields: dict[str, FieldSpec] = {}
+    _walk(root, "", fields)
+    validator = etree.XMLSchema(etree.parse(str(path), HARDENED_PARSER))
+    return Model(xsd.target_namespace, name, fields, validator)
+
+
+def _walk(elem: xmlschema.XsdElement, prefix: str, out: dict[str, FieldSpec]) -> None:
+    # A record fills one instance of each container (one address per source record).
+    for child in elem:
+        path = f"{prefix}{child.local_name}"
+        rep = child.max_occurs is None or child.max_occurs > 1
+        if child.type.has_simple_content():
+            qualifier = next(((name, tuple(a.type.enumeration)) for name, a in
+                              child.attributes.items() if name != "raw" and a.type.enumeration),
+                             (None, ()))
+            simple = child.type if child.type.is_simple() else child.type.content
+            out[path] = FieldSpec(path, len(out), rep, qualifier[0], qualifier[1], simple)
+        elif child.type.is_complex() and child.type.content and len(child.type.content):
+            _walk(child, f"{path}.", out)
+        # Elements with attributes only (source) are filled in by the pipeline, not mapped.

@@ -1,0 +1,1 @@
+"""Standardization of customer values: one module per concern."""

@@ -1,0 +1,115 @@
+"""Which standardizer cleans which canonical field; raw text is kept beside each value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hub.errors import InvalidValue, StandardizationFailed
+from hub.records import Value
+from hub.standardize.dates import standardize_date
+from hub.standardize.emails import standardize_email
+from hub.standardize.national_codes import (
+    standardize_economic_code,
+    standardize_legal_id,
+    standardize_national_code,
+)
+from hub.standardize.person_names import split_honorifics
+from hub.standardize.persian_text import normalize_text, text_key
+from hub.standardize.phones import standardize_phone
+from hub.standardize.postal_codes import standardize_postal_code
+
+# A cleaner turns (target, raw, options) into (target, value) pairs: a full name may
+# yield an honorific too, and a phone's detected type may correct the mapping's guess.
+Cleaner = Callable[[str, str, Mapping[str, Any]], list[tuple[str, str]]]
+
+
+def _simple(fn: Callable[[str], str]) -> Cleaner:
+    return lambda target, raw, _opts: [(target, fn(raw))]
+
+
+def _full_name(target: str, raw: str, _opts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    honorific, name = split_honorifics(raw)
+    return [("name.honorific", honorific), (target, name)] if honorific else [(target, name)]
+
+
+def _phone(target: str, raw: str, _opts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    e164, kind = standardize_phone(raw)
+    hint = target.partition(":")[2]
+    # The number itself knows mobile from landline better than a column header does;
+    # a fax cannot be told from a landline, so the mapping's "fax" stands.
+    if hint == "fax" or kind == "other":
+        kind = hint or kind
+    return [(f"phones.phone:{kind}", e164)]
+
+
+def _date(target: str, raw: str, opts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(target, standardize_date(raw, calendar=opts.get("calendar", "auto"),
+                                      day_first=opts.get("day_first", True)))]
+
+
+_TRUE = {text_key(w) for w in ("yes", "y", "true", "1", "بله", "آری", "بلی", "دارد", "✓", "x")}
+_FALSE = {text_key(w) for w in ("no", "n", "false", "0", "خیر", "نه", "ندارد")}
+
+
+def _boolean(raw: str) -> str:
+    key = text_key(raw)
+    if key in _TRUE:
+        return "true"
+    if key in _FALSE:
+        return "false"
+    raise InvalidValue(f"{raw!r} is neither yes nor no")
+
+
+_COUNTRIES = {text_key(w): "IR" for w in ("iran", "ایران", "ir", "irn", "جمهوری اسلامی ایران")}
+
+
+def _country(raw: str) -> str:
+    key = text_key(raw)
+    if key in _COUNTRIES:
+        return _COUNTRIES[key]
+    if len(key) == 2 and key.isascii() and key.isalpha():
+        return key.upper()
+    raise InvalidValue(f"{raw!r} is not a country we know; use an ISO code such as IR")
+
+
+def _lower(raw: str) -> str:
+    return text_key(raw)
+
+
+CLEANERS: dict[str, Cleaner] = {
+    "kind": _simple(_lower),
+    "name.full": _full_name,
+    "nationalCode": _simple(standardize_national_code),
+    "economicCode": _simple(standardize_economic_code),
+    "organization.nationalId": _simple(standardize_legal_id),
+    "birthDate": _date,
+    "emails.email": _simple(standardize_email),
+    "phones.phone": _phone,
+    "addresses.address.postalCode": _simple(standardize_postal_code),
+    "addresses.address.country": _simple(_country),
+    "lifecycleStage": _simple(_lower),
+    "consents.consent": _simple(_boolean),
+}
+_TEXT = _simple(normalize_text)  # names, streets, cities: display-normalized Persian text
+
+
+def standardize(mapped: Mapping[str, list[str]],
+                options: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Value]]:
+    """Clean every mapped value; raise StandardizationFailed naming the field."""
+    out: dict[str, list[Value]] = {}
+    for target, raws in mapped.items():
+        cleaner = CLEANERS.get(target.partition(":")[0], _TEXT)
+        for raw in raws:
+            try:
+                pairs = cleaner(target, raw, options.get(target, {}))
+            except InvalidValue as exc:
+                raise StandardizationFailed(str(exc), field=target) from exc
+            for path, value in pairs:
+                values = out.setdefault(path, [])
+                if value and all(v.value != value for v in values):
+                    values.append(Value(value, raw))
+    # An honorific given in its own column wins over one split off the full name.
+    if "name.honorific" in mapped and len(out.get("name.honorific", ())) > 1:
+        out["name.honorific"] = out["name.honorific"][:1]
+    return {path: values for path, values in out.items() if values}

@@ -1,0 +1,1 @@
+"""The master store: source records, masters, links, quarantine, checkpoints, outbox."""

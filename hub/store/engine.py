@@ -1,0 +1,43 @@
+"""Store URL -> SQLAlchemy engine, with the tables created and SQLite made durable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from hub.errors import StoreUnavailable
+from hub.store.tables import metadata
+
+
+def open_engine(url: str) -> Engine:
+    """Connect to the store at ``url`` and create missing tables.
+
+    SQLite runs in WAL mode with ``synchronous=FULL`` so a committed batch survives a
+    crash of the process or the machine.
+    """
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        metadata.create_all(engine)
+    except OperationalError as exc:
+        raise StoreUnavailable(f"cannot open the store at {parsed!r}: {exc.orig}") from exc
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

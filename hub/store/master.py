@@ -1,0 +1,260 @@
+"""Ingest a batch of canonical records into the master: match, link, merge, publish.
+
+One call runs inside the caller's transaction, so the source records, the links, the
+golden records, the outbox events and the checkpoint commit together or not at all.
+Work is done in bulk per batch: one query for the records already known, one for the
+blocking keys, one for the candidates' records, then bulk writes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, tuple_, update
+
+from hub.matching.compare import MatchRules, same_customer
+from hub.matching.profile import Profile, profile_of
+from hub.records import CanonicalRecord, RawRecord
+from hub.store.outbox import NewEvent, append
+from hub.store.tables import blocking_keys, masters, source_records
+from hub.survivorship import Linked, build_golden, search_text
+
+_CHUNK = 500  # bound IN lists: SQLite allows 32766 parameters, keep statements small
+
+
+def new_master_id() -> str:
+    """A stable, time-ordered id: older masters sort first (the survivor of a merge)."""
+    return f"C{time.time_ns() // 1_000_000:011x}{secrets.token_hex(6)}".upper()
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch changed."""
+
+    unchanged: int = 0
+    added: int = 0                      # new source records
+    changed: int = 0                    # known source records with new content
+    linked: int = 0                     # records that joined an existing master
+    created: list[str] = field(default_factory=list)
+    merges: list[tuple[str, list[str]]] = field(default_factory=list)
+    events: int = 0
+
+
+@dataclass
+class _Item:
+    record: CanonicalRecord
+    raw: RawRecord
+    profile: Profile
+    row_id: int | None = None          # existing source_records.id
+    old_master: str | None = None
+    master: str = ""
+
+
+class MasterIngest:
+    """Links canonical records to masters (matching rules + survivorship settings)."""
+
+    def __init__(self, rules: MatchRules, priority: Sequence[str]) -> None:
+        self.rules = rules
+        self.priority = tuple(priority)
+
+    def ingest(self, conn: Connection,
+               batch: Sequence[tuple[CanonicalRecord, RawRecord]]) -> BatchOutcome:
+        now = datetime.now(UTC)
+        out = BatchOutcome()
+        latest = {(c.source_system, c.source_id): (c, r) for c, r in batch}  # last one wins
+        known = _known(conn, latest)
+        items: list[_Item] = []
+        for ref, (canon, raw) in latest.items():
+            row = known.get(ref)
+            if row and row["content_hash"] == canon.content_hash:
+                out.unchanged += 1
+                continue
+            item = _Item(canon, raw, profile_of(canon))
+            if row:
+                item.row_id, item.old_master = row["id"], row["master_id"]
+            items.append(item)
+        out.unchanged += len(batch) - len(latest)
+        if not items:
+            return out
+        changed_ids = [i.row_id for i in items if i.row_id is not None]
+        for chunk in _chunks(changed_ids):
+            conn.execute(delete(blocking_keys).where(blocking_keys.c.source_record_id.in_(chunk)))
+
+        # Candidates: masters sharing any key, and the profiles of all their records.
+        index: dict[str, set[str]] = {}
+        all_keys = {k for i in items for k in i.profile.keys()}
+        for chunk in _chunks(sorted(all_keys)):
+            for key, master in conn.execute(select(blocking_keys.c.key, blocking_keys.c.master_id)
+                                            .where(blocking_keys.c.key.in_(chunk))):
+                index.setdefault(key, set()).add(master)
+        candidates = set().union(*index.values()) if index else set()
+        profiles: dict[str, list[Profile]] = {m: [] for m in candidates}
+        created_at: dict[str, Any] = {}
+        for chunk in _chunks(sorted(candidates)):
+            rows = conn.execute(select(source_records.c.master_id, source_records.c.id,
+                                       source_records.c.source_system, source_records.c.source_id,
+                                       source_records.c.content_hash, source_records.c.canonical)
+                                .where(source_records.c.master_id.in_(chunk)))
+            for row in rows:
+                if row.id not in changed_ids:
+                    rec = CanonicalRecord.from_json(row.source_system, row.source_id,
+                                                    row.content_hash, row.canonical)
+                    profiles[row.master_id].append(profile_of(rec))
+            created_at.update(conn.execute(select(masters.c.id, masters.c.created_at)
+                                           .where(masters.c.id.in_(chunk))).tuples().all())
+
+        redirect: dict[str, str] = {}   # merged master -> survivor
+
+        def find(m: str) -> str:
+            while m in redirect:
+                m = redirect[m]
+            return m
+
+        for item in items:
+            hits = {find(m) for k in item.profile.keys() for m in index.get(k, ())}
+            matched = sorted(m for m in hits
+                             if any(same_customer(item.profile, p, self.rules)
+                                    for p in profiles[m]))
+            if not matched:
+                master = new_master_id()
+                while master in profiles:   # same millisecond, same random: vanishingly rare
+                    master = new_master_id()
+                profiles[master] = []
+                out.created.append(master)
+            else:
+                # The oldest master survives; ids are time-ordered, new ones sort last.
+                master, *others = sorted(matched, key=lambda m: (m not in created_at, m))
+                for other in others:
+                    redirect[other] = master
+                    profiles[master] += profiles.pop(other)
+                out.merges += [(master, others)] if others else []
+                if master != item.old_master:
+                    out.linked += 1
+            item.master = master
+            profiles[master].append(item.profile)
+            for key in item.profile.keys():
+                index.setdefault(key, set()).add(master)
+
+        for item in items:
+            item.master = find(item.master)
+        merges = _collapse(out.merges, find, existing=set(created_at))
+        out.merges = merges
+        out.added = sum(1 for i in items if i.row_id is None)
+        out.changed = len(items) - out.added
+        created = [m for m in out.created if m not in redirect]
+        out.created = created
+        self._write(conn, items, created, merges, now)
+        touched = ({i.master for i in items} | {find(i.old_master) for i in items if i.old_master}
+                   | {s for s, _ in merges})
+        out.events = self._rebuild(conn, touched, set(created), merges, now)
+        return out
+
+    def _write(self, conn: Connection, items: list[_Item], created: list[str],
+               merges: list[tuple[str, list[str]]], now: datetime) -> None:
+        if created:
+            conn.execute(insert(masters), [
+                {"id": m, "status": "active", "version": 0, "golden": {}, "search_text": "",
+                 "created_at": now, "updated_at": now} for m in created])
+        for survivor, others in merges:
+            for chunk in _chunks(others):
+                conn.execute(update(source_records).where(source_records.c.master_id.in_(chunk))
+                             .values(master_id=survivor))
+                conn.execute(update(blocking_keys).where(blocking_keys.c.master_id.in_(chunk))
+                             .values(master_id=survivor))
+                conn.execute(update(masters).where(masters.c.id.in_(chunk))
+                             .values(status="merged", merged_into=survivor, updated_at=now,
+                                     version=masters.c.version + 1))
+        new = [i for i in items if i.row_id is None]
+        if new:
+            ids = conn.execute(
+                insert(source_records).returning(source_records.c.id,
+                                                 sort_by_parameter_order=True),
+                [_row(i, now) for i in new]).scalars().all()
+            for item, row_id in zip(new, ids, strict=True):
+                item.row_id = row_id
+        for item in items:
+            if item.old_master is not None:
+                conn.execute(update(source_records).where(source_records.c.id == item.row_id)
+                             .values(_row(item, now)))
+        keys = [{"key": k, "source_record_id": i.row_id, "master_id": i.master}
+                for i in items for k in dict.fromkeys(i.profile.keys())]
+        if keys:
+            conn.execute(insert(blocking_keys), keys)
+
+    def _rebuild(self, conn: Connection, touched: set[str], created: set[str],
+                 merges: list[tuple[str, list[str]]], now: datetime) -> int:
+        """Recompute golden records of ``touched`` masters and write their events."""
+        linked: dict[str, list[Linked]] = {m: [] for m in touched}
+        for chunk in _chunks(sorted(touched)):
+            for row in conn.execute(select(source_records).where(
+                    source_records.c.master_id.in_(chunk))):
+                rec = CanonicalRecord.from_json(row.source_system, row.source_id,
+                                                row.content_hash, row.canonical)
+                linked[row.master_id].append(Linked(rec, (row.received_at, row.id)))
+        versions = dict(conn.execute(select(masters.c.id, masters.c.version)
+                                     .where(masters.c.id.in_(sorted(touched)))).tuples().all())
+        merged_into = {s: others for s, others in merges}
+        events = []
+        for master in sorted(touched):
+            records = linked[master]
+            golden = build_golden(records, self.priority)
+            status = "active" if records else "retired"   # its last record moved away
+            version = versions[master] + 1
+            conn.execute(update(masters).where(masters.c.id == master).values(
+                golden=golden, search_text=search_text(records), version=version,
+                status=status, updated_at=now))
+            data = {"master_id": master, "status": status, "golden": golden}
+            if master in created:
+                kind = "customer.created"
+            elif master in merged_into:
+                kind = "customer.merged"
+                data["merged"] = merged_into[master]
+            else:
+                kind = "customer.updated"
+            events.append(NewEvent(kind, master, version, data))
+        append(conn, events)
+        return len(events)
+
+
+def _row(item: _Item, now: datetime) -> dict[str, Any]:
+    rec = item.record
+    return {"source_system": rec.source_system, "source_id": rec.source_id,
+            "content_hash": rec.content_hash, "location": item.raw.location,
+            "raw": dict(item.raw.data), "canonical": rec.to_json(),
+            "master_id": item.master, "received_at": now}
+
+
+def _known(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    found: dict[tuple[str, str], Any] = {}
+    pair = tuple_(source_records.c.source_system, source_records.c.source_id)
+    for chunk in _chunks(list(refs)):
+        for row in conn.execute(select(source_records.c.id, source_records.c.source_system,
+                                       source_records.c.source_id, source_records.c.content_hash,
+                                       source_records.c.master_id).where(pair.in_(chunk))):
+            found[(row.source_system, row.source_id)] = row._mapping
+    return found
+
+
+def _collapse(merges: list[tuple[str, list[str]]], find: Any,
+              existing: set[str]) -> list[tuple[str, list[str]]]:
+    """Merges of masters that existed before the batch, once per final survivor.
+
+    Merges in a batch can chain (A<-B, then C<-A); a master created and merged within
+    the same batch was never stored nor announced, so it is no merge to report.
+    """
+    by_survivor: dict[str, list[str]] = {}
+    for _, others in merges:
+        for other in others:
+            if other in existing:
+                by_survivor.setdefault(find(other), []).append(other)
+    return [(s, sorted(o)) for s, o in sorted(by_survivor.items())]
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]

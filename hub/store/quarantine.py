@@ -1,0 +1,82 @@
+"""Rejected records with their reason: kept, listed, never dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, tuple_
+
+from hub.errors import RecordRejected
+from hub.records import RawRecord
+from hub.store.outbox import NewEvent, append
+from hub.store.tables import quarantine
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record the pipeline could not accept, and why."""
+
+    pipeline: str
+    source_system: str
+    raw: RawRecord
+    error: RecordRejected
+
+
+def add(conn: Connection, rejections: Sequence[Rejection]) -> int:
+    """Quarantine what is not there yet (same source, id and content); return how many new.
+
+    Each new entry also writes a ``record.rejected`` event, in the same transaction.
+    """
+    if not rejections:
+        return 0
+    pair = tuple_(quarantine.c.source_system, quarantine.c.source_id, quarantine.c.content_hash)
+    wanted = {(r.source_system, r.raw.source_id, r.raw.content_hash()): r for r in rejections}
+    seen = set(conn.execute(select(quarantine.c.source_system, quarantine.c.source_id,
+                                   quarantine.c.content_hash).where(pair.in_(list(wanted))))
+               .tuples().all())
+    now = datetime.now(UTC)
+    rows, events = [], []
+    for key, r in wanted.items():
+        if key in seen:
+            continue
+        entry = {"pipeline": r.pipeline, "source_system": r.source_system,
+                 "source_id": r.raw.source_id, "content_hash": key[2],
+                 "location": r.raw.location, "stage": r.error.stage, "field": r.error.field,
+                 "reason": r.error.reason, "raw": dict(r.raw.data), "status": "open",
+                 "created_at": now}
+        rows.append(entry)
+        events.append(NewEvent("record.rejected", f"{r.source_system}/{r.raw.source_id}", None,
+                               {k: entry[k] for k in ("pipeline", "source_system", "source_id",
+                                                      "location", "stage", "field", "reason")}))
+    if rows:
+        conn.execute(quarantine.insert(), rows)
+        append(conn, events)
+    return len(rows)
+
+
+def describe(entry: Any) -> str:
+    """One sentence a person can act on: where the record is, which field, what is wrong."""
+    where = entry.location or f"{entry.source_system} record {entry.source_id}"
+    field = f", field {entry.field}" if entry.field else ""
+    return f"{where} (source {entry.source_system}, record {entry.source_id}{field}): {entry.reason}"
+
+
+def entries(engine: Engine, *, status: str | None = "open") -> list[Any]:
+    query = select(quarantine).order_by(quarantine.c.id)
+    if status:
+        query = query.where(quarantine.c.status == status)
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def top_reasons(engine: Engine, limit: int = 5) -> list[tuple[str, str, int]]:
+    """(stage, field, count) of open entries, most frequent first."""
+    query = (select(quarantine.c.stage, quarantine.c.field, func.count())
+             .where(quarantine.c.status == "open")
+             .group_by(quarantine.c.stage, quarantine.c.field)
+             .order_by(func.count().desc()).limit(limit))
+    with engine.connect() as conn:
+        return [(s, f or "-", n) for s, f, n in conn.execute(query)]
