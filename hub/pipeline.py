@@ -127,8 +127,8 @@ def _commit(engine: Engine, ingest: MasterIngest, pipeline: str, position: objec
     """One transaction per batch; a locked or unreachable store is retried."""
     try:
         with engine.begin() as conn:
-            new = quarantine.add(conn, rejected)
             outcome = ingest.ingest(conn, accepted)
+            new = quarantine.add(conn, rejected)  # appends events: keep near the commit
             checkpoints.save(conn, pipeline, position)  # type: ignore[arg-type]
             return new, outcome
     except OperationalError as exc:

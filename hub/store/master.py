@@ -105,8 +105,8 @@ class MasterIngest:
                     rec = CanonicalRecord.from_json(row.source_system, row.source_id,
                                                     row.content_hash, row.canonical)
                     profiles[row.master_id].append(profile_of(rec))
-            created_at.update(conn.execute(select(masters.c.id, masters.c.created_at)
-                                           .where(masters.c.id.in_(chunk))).tuples().all())
+            created_at.update((r.id, r.created_at) for r in conn.execute(
+                select(masters.c.id, masters.c.created_at).where(masters.c.id.in_(chunk))))
 
         redirect: dict[str, str] = {}   # merged master -> survivor
 
@@ -196,8 +196,8 @@ class MasterIngest:
                 rec = CanonicalRecord.from_json(row.source_system, row.source_id,
                                                 row.content_hash, row.canonical)
                 linked[row.master_id].append(Linked(rec, (row.received_at, row.id)))
-        versions = dict(conn.execute(select(masters.c.id, masters.c.version)
-                                     .where(masters.c.id.in_(sorted(touched)))).tuples().all())
+        versions = {r.id: r.version for r in conn.execute(
+            select(masters.c.id, masters.c.version).where(masters.c.id.in_(sorted(touched))))}
         merged_into = {s: others for s, others in merges}
         events = []
         for master in sorted(touched):

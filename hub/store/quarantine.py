@@ -34,9 +34,9 @@ def add(conn: Connection, rejections: Sequence[Rejection]) -> int:
         return 0
     pair = tuple_(quarantine.c.source_system, quarantine.c.source_id, quarantine.c.content_hash)
     wanted = {(r.source_system, r.raw.source_id, r.raw.content_hash()): r for r in rejections}
-    seen = set(conn.execute(select(quarantine.c.source_system, quarantine.c.source_id,
-                                   quarantine.c.content_hash).where(pair.in_(list(wanted))))
-               .tuples().all())
+    seen = {tuple(r) for r in conn.execute(
+        select(quarantine.c.source_system, quarantine.c.source_id, quarantine.c.content_hash)
+        .where(pair.in_(list(wanted))))}
     now = datetime.now(UTC)
     rows, events = [], []
     for key, r in wanted.items():

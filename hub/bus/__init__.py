@@ -1,0 +1,1 @@
+"""The message bus: event topology, the outbox relay and consuming helpers."""

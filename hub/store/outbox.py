@@ -1,0 +1,163 @@
+"""The outbox: events written with the change they describe, read back as an ordered log.
+
+Every master change appends its events in the same transaction, so an event exists if
+and only if its change was committed. ``seq`` orders the log; consumers read it from an
+offset (``read(after=...)``) and the relay publishes the rows it has not published yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, insert, select, text, update
+
+from hub.store.tables import outbox
+
+# Key of the PostgreSQL advisory lock that serializes appends (see ``append``).
+_APPEND_LOCK_KEY = zlib.crc32(b"peyvand.outbox.append")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append; the outbox assigns its id, time and sequence number.
+
+    Args:
+        type: the event type, also the bus routing key (``customer.created`` ...).
+        subject: what the event is about: a master id, or ``source/record``.
+        version: the subject's version after the change, when it has one.
+        data: the event body; must be JSON-serializable.
+    """
+
+    type: str
+    subject: str
+    version: int | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event as stored in the outbox."""
+
+    seq: int
+    event_id: str
+    type: str
+    subject: str
+    version: int | None
+    created_at: datetime
+    published_at: datetime | None
+    data: dict[str, Any]
+
+    def envelope(self) -> dict[str, Any]:
+        """The event as consumers see it on the bus and in ``peyvand events``."""
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "seq": self.seq,
+            "subject": self.subject,
+            "version": self.version,
+            "occurred_at": _iso(self.created_at),
+            "data": self.data,
+        }
+
+
+def append(conn: Connection, events: Sequence[NewEvent]) -> None:
+    """Insert ``events`` in one statement inside the caller's transaction.
+
+    On PostgreSQL a transaction-scoped advisory lock is taken first, so appending
+    transactions commit in ``seq`` order. Without it a transaction holding seq 10 could
+    commit after one holding seq 11, and a consumer that already read past 11 would
+    never see 10. SQLite serializes writers anyway. The lock is held until the caller
+    commits, so append events at the end of the transaction.
+
+    Args:
+        conn: a connection with an open transaction (the change's own).
+        events: the events, in the order they happened.
+    """
+    if not events:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+    now = datetime.now(UTC)
+    rows = []
+    for ev in events:
+        event_id = str(uuid.uuid4())
+        payload = {
+            "event_id": event_id,
+            "type": ev.type,
+            "subject": ev.subject,
+            "version": ev.version,
+            "occurred_at": _iso(now),
+            "data": ev.data,
+        }
+        rows.append({"event_id": event_id, "type": ev.type, "subject": ev.subject,
+                     "version": ev.version, "payload": payload, "created_at": now})
+    conn.execute(insert(outbox), rows)
+
+
+def read(
+    engine: Engine,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+    types: Sequence[str] | None = None,
+) -> list[Event]:
+    """Events with ``seq > after`` in ``seq`` order.
+
+    Args:
+        engine: the store.
+        after: the last ``seq`` the reader has seen (0 reads from the start).
+        limit: at most this many events.
+        types: only these event types.
+    """
+    query = select(outbox).where(outbox.c.seq > after).order_by(outbox.c.seq)
+    if types is not None:
+        query = query.where(outbox.c.type.in_(list(types)))
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return [_event(row) for row in conn.execute(query)]
+
+
+def unpublished(conn: Connection, limit: int) -> list[Event]:
+    """The oldest ``limit`` events not yet published, in ``seq`` order."""
+    query = (select(outbox).where(outbox.c.published_at.is_(None))
+             .order_by(outbox.c.seq).limit(limit))
+    return [_event(row) for row in conn.execute(query)]
+
+
+def mark_published(conn: Connection, seqs: Sequence[int]) -> None:
+    """Stamp the events ``seqs`` as published, keeping the time of a first publish."""
+    if not seqs:
+        return
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.seq.in_(list(seqs)), outbox.c.published_at.is_(None))
+        .values(published_at=datetime.now(UTC))
+    )
+
+
+def _event(row: Row[Any]) -> Event:
+    return Event(
+        seq=row.seq,
+        event_id=row.event_id,
+        type=row.type,
+        subject=row.subject,
+        version=row.version,
+        created_at=_utc(row.created_at),
+        published_at=_utc(row.published_at) if row.published_at is not None else None,
+        data=row.payload["data"],
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; we only ever store UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _utc(value).isoformat()
