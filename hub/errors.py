@@ -59,7 +59,7 @@ class FatalSourceError(PeyvandError):
     """The source cannot be read at all; the pipeline stops."""
 
 
-class RecordRejected(PeyvandError):  # noqa: N818 - it is a signal, like structlog's DropEvent
+class RecordRejected(PeyvandError):
     """One record cannot be accepted; the pipeline quarantines it with this reason.
 
     Args:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.records import CanonicalRecord
-from hub.standardize.person_names import compact_key, skeleton
 from hub.standardize.persian_text import text_key
+from hub.standardize.person_names import compact_key, skeleton
 
 MULTI_VALUED = ("emails.email", "phones.phone")
 

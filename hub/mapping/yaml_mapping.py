@@ -8,7 +8,8 @@ cleaning values is the standardizers' job, so it happens in one place.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping as MappingABC
+from collections.abc import Iterable
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -32,7 +32,7 @@ class Profile:
         keys = [f"pc:{p}" for p in sorted(self.postal_codes)]
         return [f"bd:{self.birth_date}", *keys] if self.birth_date else keys
 
-    def keys(self) -> list[str]:
+    def all_keys(self) -> list[str]:
         return self.exact_keys() + self.fuzzy_keys()
 
 

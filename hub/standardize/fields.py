@@ -14,8 +14,8 @@ from hub.standardize.national_codes import (
     standardize_legal_id,
     standardize_national_code,
 )
-from hub.standardize.person_names import split_honorifics
 from hub.standardize.persian_text import normalize_text, text_key
+from hub.standardize.person_names import split_honorifics
 from hub.standardize.phones import standardize_phone
 from hub.standardize.postal_codes import standardize_postal_code
 

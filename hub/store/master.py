@@ -87,7 +87,7 @@ class MasterIngest:
 
         # Candidates: masters sharing any key, and the profiles of all their records.
         index: dict[str, set[str]] = {}
-        all_keys = {k for i in items for k in i.profile.keys()}
+        all_keys = {k for i in items for k in i.profile.all_keys()}
         for chunk in _chunks(sorted(all_keys)):
             for key, master in conn.execute(select(blocking_keys.c.key, blocking_keys.c.master_id)
                                             .where(blocking_keys.c.key.in_(chunk))):
@@ -116,7 +116,7 @@ class MasterIngest:
             return m
 
         for item in items:
-            hits = {find(m) for k in item.profile.keys() for m in index.get(k, ())}
+            hits = {find(m) for k in item.profile.all_keys() for m in index.get(k, ())}
             matched = sorted(m for m in hits
                              if any(same_customer(item.profile, p, self.rules)
                                     for p in profiles[m]))
@@ -137,7 +137,7 @@ class MasterIngest:
                     out.linked += 1
             item.master = master
             profiles[master].append(item.profile)
-            for key in item.profile.keys():
+            for key in item.profile.all_keys():
                 index.setdefault(key, set()).add(master)
 
         for item in items:
@@ -182,7 +182,7 @@ class MasterIngest:
                 conn.execute(update(source_records).where(source_records.c.id == item.row_id)
                              .values(_row(item, now)))
         keys = [{"key": k, "source_record_id": i.row_id, "master_id": i.master}
-                for i in items for k in dict.fromkeys(i.profile.keys())]
+                for i in items for k in dict.fromkeys(i.profile.all_keys())]
         if keys:
             conn.execute(insert(blocking_keys), keys)
 
@@ -198,7 +198,7 @@ class MasterIngest:
                 linked[row.master_id].append(Linked(rec, (row.received_at, row.id)))
         versions = {r.id: r.version for r in conn.execute(
             select(masters.c.id, masters.c.version).where(masters.c.id.in_(sorted(touched))))}
-        merged_into = {s: others for s, others in merges}
+        merged_into = dict(merges)
         events = []
         for master in sorted(touched):
             records = linked[master]

@@ -61,7 +61,8 @@ def describe(entry: Any) -> str:
     """One sentence a person can act on: where the record is, which field, what is wrong."""
     where = entry.location or f"{entry.source_system} record {entry.source_id}"
     field = f", field {entry.field}" if entry.field else ""
-    return f"{where} (source {entry.source_system}, record {entry.source_id}{field}): {entry.reason}"
+    return (f"{where} (source {entry.source_system}, record {entry.source_id}{field}): "
+            f"{entry.reason}")
 
 
 def entries(engine: Engine, *, status: str | None = "open") -> list[Any]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from hub.standardize.person_names import compact_key, skeleton
 from hub.standardize.persian_text import text_key
+from hub.standardize.person_names import compact_key, skeleton
 from hub.store.tables import masters, source_records
 
 
