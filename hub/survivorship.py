@@ -54,14 +54,17 @@ def build_golden(linked: Sequence[Linked], priority: Sequence[str]) -> dict[str,
 
 
 def search_text(linked: Sequence[Linked]) -> str:
-    """Every name the customer is known by, normalized, plus skeletons for cross-script search."""
-    words: list[str] = []
+    """Every name the customer is known by, as ``| term | term |``: folded text, compact
+    form, and ``~skeleton`` terms (whole name and each word) for cross-script search."""
+    terms: list[str] = []
     for item in linked:
         rec = item.record
-        for target in ("name.full", "name.given", "name.family", "organization.name"):
-            for name in rec.values(target):
-                words += [text_key(name), compact_key(name), "~" + skeleton(name).replace(" ", "")]
-        whole = " ".join(rec.values("name.given") + rec.values("name.family"))
-        if whole:
-            words += [text_key(whole), compact_key(whole), "~" + skeleton(whole).replace(" ", "")]
-    return " | ".join(dict.fromkeys(w for w in words if w.strip("~")))
+        names = [n for t in ("name.full", "name.given", "name.family", "organization.name")
+                 for n in rec.values(t)]
+        names.append(" ".join(rec.values("name.given") + rec.values("name.family")))
+        for name in filter(None, names):
+            skel = skeleton(name)
+            terms += [text_key(name), compact_key(name), "~" + skel.replace(" ", "")]
+            terms += ["~" + word for word in skel.split()]
+    unique = dict.fromkeys(t for t in terms if t.strip("~"))
+    return "| " + " | ".join(unique) + " |" if unique else ""

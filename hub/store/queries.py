@@ -38,8 +38,8 @@ def search(engine: Engine, text: str, *, limit: int = 20) -> list[Any]:
     terms = {t for t in (text_key(text), compact_key(text)) if t}
     skel = skeleton(text).replace(" ", "")
     like = [masters.c.search_text.like(f"%{_escape(t)}%", escape="\\") for t in terms]
-    if len(skel) >= 3:
-        like.append(masters.c.search_text.like(f"%~{_escape(skel)}%", escape="\\"))
+    if len(skel) >= 2:  # a skeleton matches a whole term only: KRM finds کریمی, not کرمانی
+        like.append(masters.c.search_text.like(f"%| ~{_escape(skel)} |%", escape="\\"))
     if not like:
         return []
     query = (select(masters).where(masters.c.status == "active", or_(*like))
