@@ -64,12 +64,13 @@ def run(obj: _Ctx, pipelines: tuple[str, ...]) -> None:
     """Run PIPELINES (all configured ones when none is named), then publish the events."""
     from hub.bus.relay import relay_outbox
     from hub.bus.topology import describe_guarantee
-    from hub.pipeline import RunStats, run_pipeline
+    from hub.pipeline import RunStats, check_all, run_pipeline
     from hub.store.master import MasterIngest
 
     cfg = obj.config
     err.print(describe_guarantee(cfg.bus_url))
     chosen = [cfg.pipeline(n) for n in pipelines] if pipelines else list(cfg.pipelines)
+    check_all(chosen)
     ingest = MasterIngest(cfg.rules, cfg.source_priority)
     results: list[RunStats] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -224,14 +225,11 @@ def quarantine_list(obj: _Ctx, show_all: bool, as_csv: bool) -> None:
 @click.pass_obj
 def check(obj: _Ctx) -> None:
     """Check the configuration, pipelines, adapters' settings and mappings."""
-    from adapters import get_adapter_class
-    from hub.mapping import load_mapping
+    from hub.pipeline import check_all
 
     cfg = obj.config
+    check_all(cfg.pipelines)
     for p in cfg.pipelines:
-        get_adapter_class(p.adapter, where=str(p.path)).from_options(
-            p.options, where=str(p.path), base_dir=p.path.parent)
-        load_mapping(p.mapping)
         out.print(f"ok  {p.name}: {p.adapter} -> {p.mapping.name} ({p.source_system})")
     out.print(f"Configuration {cfg.path} is valid.")
 
@@ -264,5 +262,5 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except PeyvandError as exc:
-        err.print(f"[red]Error:[/red] {exc}", markup=True)
+        err.print(f"[red]Error:[/red] {exc}", markup=True, soft_wrap=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)

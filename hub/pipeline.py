@@ -9,7 +9,7 @@ a crash anywhere loses nothing and a restart duplicates nothing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from adapters import get_adapter_class
+from adapters import Adapter, get_adapter_class
 from hub.config import PipelineConfig
-from hub.errors import RecordRejected, StoreUnavailable
+from hub.errors import ConfigError, RecordRejected, StoreUnavailable
 from hub.mapping import Mapping, load_mapping
 from hub.records import CanonicalRecord, RawRecord
 from hub.schema_model import Model, load_model
@@ -79,13 +79,30 @@ def to_canonical(raw: RawRecord, mapping: Mapping, source_system: str,
         raise
 
 
+def build_adapter(cfg: PipelineConfig) -> Adapter:
+    """The pipeline's adapter with its settings checked (ConfigError lists every problem)."""
+    return get_adapter_class(cfg.adapter, where=str(cfg.path)).from_options(
+        cfg.options, where=str(cfg.path), base_dir=cfg.path.parent)
+
+
+def check_all(pipelines: Sequence[PipelineConfig]) -> None:
+    """Check every adapter and mapping before anything runs; one error lists all problems."""
+    problems: list[str] = []
+    for cfg in pipelines:
+        for check in (lambda: build_adapter(cfg), lambda: load_mapping(cfg.mapping)):  # noqa: B023
+            try:
+                check()
+            except ConfigError as exc:
+                problems += [f"{exc.source}: {p}" for p in exc.problems]
+    if problems:
+        raise ConfigError("the pipelines", problems)
+
+
 def run_pipeline(cfg: PipelineConfig, engine: Engine, ingest: MasterIngest, *,
                  batch_size: int = 500,
                  on_progress: Callable[[int], None] | None = None) -> RunStats:
     """Run ``cfg`` to the end of its source; ``on_progress(n)`` after each batch."""
-    adapter = get_adapter_class(cfg.adapter, where=str(cfg.path)).from_options(
-        cfg.options, where=str(cfg.path), base_dir=cfg.path.parent)
-    mapping, model = load_mapping(cfg.mapping), load_model()
+    adapter, mapping, model = build_adapter(cfg), load_mapping(cfg.mapping), load_model()
     stats = RunStats(cfg.name)
     with engine.connect() as conn:
         start = checkpoints.load(conn, cfg.name)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
 
 from hub.matching.compare import MatchRules, same_customer
 from hub.matching.profile import Profile, profile_of
@@ -177,10 +177,10 @@ class MasterIngest:
                 [_row(i, now) for i in new]).scalars().all()
             for item, row_id in zip(new, ids, strict=True):
                 item.row_id = row_id
-        for item in items:
-            if item.old_master is not None:
-                conn.execute(update(source_records).where(source_records.c.id == item.row_id)
-                             .values(_row(item, now)))
+        changed = [{"b_id": i.row_id, **_row(i, now)} for i in items if i.old_master is not None]
+        if changed:
+            conn.execute(update(source_records).where(source_records.c.id == bindparam("b_id")),
+                         changed)
         keys = [{"key": k, "source_record_id": i.row_id, "master_id": i.master}
                 for i in items for k in dict.fromkeys(i.profile.all_keys())]
         if keys:
@@ -190,24 +190,26 @@ class MasterIngest:
                  merges: list[tuple[str, list[str]]], now: datetime) -> int:
         """Recompute golden records of ``touched`` masters and write their events."""
         linked: dict[str, list[Linked]] = {m: [] for m in touched}
+        versions: dict[str, int] = {}
+        sr = source_records.c
         for chunk in _chunks(sorted(touched)):
-            for row in conn.execute(select(source_records).where(
-                    source_records.c.master_id.in_(chunk))):
+            for row in conn.execute(select(sr.id, sr.source_system, sr.source_id,
+                                           sr.content_hash, sr.canonical, sr.master_id,
+                                           sr.received_at).where(sr.master_id.in_(chunk))):
                 rec = CanonicalRecord.from_json(row.source_system, row.source_id,
                                                 row.content_hash, row.canonical)
                 linked[row.master_id].append(Linked(rec, (row.received_at, row.id)))
-        versions = {r.id: r.version for r in conn.execute(
-            select(masters.c.id, masters.c.version).where(masters.c.id.in_(sorted(touched))))}
+            versions.update((r.id, r.version) for r in conn.execute(
+                select(masters.c.id, masters.c.version).where(masters.c.id.in_(chunk))))
         merged_into = dict(merges)
-        events = []
+        events, updates = [], []
         for master in sorted(touched):
             records = linked[master]
             golden = build_golden(records, self.priority)
             status = "active" if records else "retired"   # its last record moved away
             version = versions[master] + 1
-            conn.execute(update(masters).where(masters.c.id == master).values(
-                golden=golden, search_text=search_text(records), version=version,
-                status=status, updated_at=now))
+            updates.append({"b_id": master, "golden": golden, "version": version,
+                            "search_text": search_text(records), "status": status})
             data = {"master_id": master, "status": status, "golden": golden}
             if master in created:
                 kind = "customer.created"
@@ -217,6 +219,8 @@ class MasterIngest:
             else:
                 kind = "customer.updated"
             events.append(NewEvent(kind, master, version, data))
+        conn.execute(update(masters).where(masters.c.id == bindparam("b_id"))
+                     .values(updated_at=now), updates)   # one executemany for the batch
         append(conn, events)
         return len(events)
 
