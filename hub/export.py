@@ -28,7 +28,8 @@ def _masters(engine: Engine) -> Iterator[Any]:
 
 
 def safe_cell(value: str) -> str:
-    """Neutralize formula injection; E.164 phones (+98...) stay readable as text."""
+    """Neutralize formula injection (OWASP: prefix a quote). E.164 phones get it too,
+    which also keeps spreadsheet programs from turning +989121234567 into a number."""
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
