@@ -118,3 +118,19 @@ def test_namesakes_stay_apart_and_families_too(engine: Engine) -> None:
         _rec("erp", "4", name="مریم رضایی", nc="1583250689", mobile="+989121230000"),
     ])
     assert len(out.created) == 4
+
+
+def test_a_master_never_gathers_two_national_codes(engine: Engine) -> None:
+    # Father and son, each with his own national code; the family e-mail on both.
+    _ingest(engine, [_rec("erp", "1", name="حسن رضایی", nc="0076229645", email="home@x.ir"),
+                     _rec("erp", "2", name="علی رضایی", nc="1583250689", mobile="+989121110000")])
+    father, son = _master_of(engine, "erp", "1"), _master_of(engine, "erp", "2")
+    assert father != son
+    # The son's record again, with the family e-mail: it joins the son, not the father.
+    _ingest(engine, [_rec("erp", "3", name="علی رضایی", nc="1583250689", email="home@x.ir")])
+    assert _master_of(engine, "erp", "3") == son
+    # A record without a national code that touches both: no merge of the two people.
+    out = _ingest(engine, [_rec("web", "a", email="home@x.ir", mobile="+989121110000")])
+    assert out.merges == []
+    assert father != _master_of(engine, "erp", "2")
+    assert count_masters(engine) == 2

@@ -5,11 +5,15 @@ Two records are the same customer when
     conflict (a family may share an e-mail or a mobile, never a national code); or
   * their names agree (fuzzy, across scripts) and they share the birth date or a
     postal code.
+A master never gathers two national codes: a record whose code differs from a master's
+does not join it, and two masters with different codes are not merged through a third
+record (it joins the older one; deciding such cases is the review queue's job, later).
 Probabilistic scoring with learned weights replaces the second rule in a later release.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -56,3 +60,16 @@ def same_customer(a: Profile, b: Profile, rules: MatchRules) -> str | None:
         return "names agree, same " + ("birth date" if a.birth_date == b.birth_date
                                        else "postal code")
     return None
+
+
+def national_codes(members: Iterable[Profile]) -> set[str]:
+    return {p.national_code for p in members if p.national_code}
+
+
+def joins(profile: Profile, members: Sequence[Profile], rules: MatchRules) -> bool:
+    """Whether a record joins a master: it is the same customer as one of the master's
+    records, and its national code conflicts with none of them."""
+    codes = national_codes(members)
+    if profile.national_code and codes and profile.national_code not in codes:
+        return False
+    return any(same_customer(profile, p, rules) for p in members)

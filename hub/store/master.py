@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
 
-from hub.matching.compare import MatchRules, same_customer
+from hub.matching.compare import MatchRules, joins, national_codes
 from hub.matching.profile import Profile, profile_of
 from hub.records import CanonicalRecord, RawRecord
 from hub.store.outbox import NewEvent, append
@@ -117,9 +117,7 @@ class MasterIngest:
 
         for item in items:
             hits = {find(m) for k in item.profile.all_keys() for m in index.get(k, ())}
-            matched = sorted(m for m in hits
-                             if any(same_customer(item.profile, p, self.rules)
-                                    for p in profiles[m]))
+            matched = [m for m in hits if joins(item.profile, profiles[m], self.rules)]
             if not matched:
                 master = new_master_id()
                 while master in profiles:   # same millisecond, same random: vanishingly rare
@@ -129,10 +127,17 @@ class MasterIngest:
             else:
                 # The oldest master survives; ids are time-ordered, new ones sort last.
                 master, *others = sorted(matched, key=lambda m: (m not in created_at, m))
+                codes = national_codes([*profiles[master], item.profile])
+                merged = []
                 for other in others:
+                    other_codes = national_codes(profiles[other])
+                    if codes and other_codes and codes.isdisjoint(other_codes):
+                        continue   # two people with their own national codes stay apart
+                    codes |= other_codes
                     redirect[other] = master
                     profiles[master] += profiles.pop(other)
-                out.merges += [(master, others)] if others else []
+                    merged.append(other)
+                out.merges += [(master, merged)] if merged else []
                 if master != item.old_master:
                     out.linked += 1
             item.master = master
