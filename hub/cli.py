@@ -221,6 +221,23 @@ def quarantine_list(obj: _Ctx, show_all: bool, as_csv: bool) -> None:
     out.print(f"{len(rows)} record(s) in quarantine.")
 
 
+@quarantine_group.command("replay")
+@click.argument("ids", nargs=-1, type=int)
+@click.pass_obj
+def quarantine_replay(obj: _Ctx, ids: tuple[int, ...]) -> None:
+    """Run open entries (all, or IDS) through their pipeline again, after a fix."""
+    from hub.bus.relay import relay_outbox
+    from hub.pipeline import replay_quarantine
+    from hub.store.master import MasterIngest
+
+    cfg = obj.config
+    accepted, still = replay_quarantine(obj.engine, cfg.pipelines,
+                                        MasterIngest(cfg.rules, cfg.source_priority), ids)
+    published = relay_outbox(obj.engine, cfg.bus_url)
+    out.print(f"Accepted {accepted} record(s); {still} still in quarantine. "
+              f"Events published: {published}.")
+
+
 @cli.command()
 @click.pass_obj
 def check(obj: _Ctx) -> None:

@@ -145,9 +145,44 @@ def _commit(engine: Engine, ingest: MasterIngest, pipeline: str, position: objec
     try:
         with engine.begin() as conn:
             outcome = ingest.ingest(conn, accepted)
+            quarantine.resolve(conn, [(c.source_system, c.source_id) for c, _ in accepted])
             new = quarantine.add(conn, rejected)  # appends events: keep near the commit
             checkpoints.save(conn, pipeline, position)  # type: ignore[arg-type]
             return new, outcome
     except OperationalError as exc:
         raise StoreUnavailable(f"the store failed during a batch of {pipeline}: {exc.orig}") \
             from exc
+
+
+def replay_quarantine(engine: Engine, pipelines: Sequence[PipelineConfig],
+                      ingest: MasterIngest, ids: Sequence[int] = ()) -> tuple[int, int]:
+    """Run open quarantine entries through their pipeline's stages again, after a fix.
+
+    Accepted records join the master and their entries are resolved, in one transaction;
+    the rest stay open with their reason brought up to date. Returns (accepted, still open).
+    """
+    by_name = {p.name: p for p in pipelines}
+    entries = [e for e in quarantine.entries(engine) if not ids or e.id in ids]
+    prepared: dict[str, tuple[Mapping, PipelineConfig]] = {}
+    accepted: list[tuple[CanonicalRecord, RawRecord]] = []
+    still: list[tuple[int, RecordRejected]] = []
+    model = load_model()
+    for entry in entries:
+        cfg = by_name.get(entry.pipeline)
+        if cfg is None:
+            raise ConfigError("quarantine replay", [
+                f"entry #{entry.id} came from pipeline {entry.pipeline!r}, "
+                "which is not in the configuration"])
+        if cfg.name not in prepared:
+            prepared[cfg.name] = (load_mapping(cfg.mapping), cfg)
+        mapping, _ = prepared[cfg.name]
+        raw = RawRecord(entry.source_id, entry.raw, entry.location)
+        try:
+            accepted.append((to_canonical(raw, mapping, cfg.source_system, model), raw))
+        except RecordRejected as exc:
+            still.append((entry.id, exc))
+    with engine.begin() as conn:
+        ingest.ingest(conn, accepted)
+        quarantine.resolve(conn, [(c.source_system, c.source_id) for c, _ in accepted])
+        quarantine.update_reasons(conn, still)
+    return len(accepted), len(still)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, tuple_
+from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_, update
 
 from hub.errors import RecordRejected
 from hub.records import RawRecord
@@ -55,6 +55,25 @@ def add(conn: Connection, rejections: Sequence[Rejection]) -> int:
         conn.execute(quarantine.insert(), rows)
         append(conn, events)
     return len(rows)
+
+
+def resolve(conn: Connection, refs: Sequence[tuple[str, str]]) -> int:
+    """Close the open entries of records that have now been accepted; return how many."""
+    pair = tuple_(quarantine.c.source_system, quarantine.c.source_id)
+    done = 0
+    for start in range(0, len(refs), 500):
+        done += conn.execute(update(quarantine).where(
+            quarantine.c.status == "open", pair.in_(list(refs[start:start + 500])))
+            .values(status="resolved")).rowcount
+    return done
+
+
+def update_reasons(conn: Connection, still: Sequence[tuple[int, RecordRejected]]) -> None:
+    """After a replay, keep each still-rejected entry's reason current."""
+    if still:
+        conn.execute(update(quarantine).where(quarantine.c.id == bindparam("b_id")), [
+            {"b_id": entry_id, "stage": e.stage, "field": e.field, "reason": e.reason}
+            for entry_id, e in still])
 
 
 def describe(entry: Any) -> str:
