@@ -8,6 +8,7 @@ cleaning values is the standardizers' job, so it happens in one place.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ class Rule:
     default: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # calendar, day_first
 
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        return _keys(self.columns)
+
 
 @dataclass(frozen=True)
 class Mapping:
@@ -59,16 +64,18 @@ class Mapping:
         columns = _column_index(tuple(record.data))
         out: dict[str, list[str]] = {}
         for rule in self.rules:
-            cells = [_text(record.data[self._column(columns, c, record)]) for c in rule.columns]
+            cells = [_text(record.data[self._column(columns, c, record)])
+                     for c in rule.column_keys]
             values = self._values(rule, cells, record)
             if values:
                 out.setdefault(rule.target, []).extend(values)
         return out
 
-    def _column(self, columns: dict[str, str], name: str, record: RawRecord) -> str:
+    def _column(self, columns: dict[str, str], key: str, record: RawRecord) -> str:
         try:
-            return columns[text_key(name)]
+            return columns[key]
         except KeyError:
+            name = next(c for r in self.rules for c in r.columns if text_key(c) == key)
             known = ", ".join(repr(c) for c in record.data)
             raise MappingError(str(self.path), [
                 f"column {name!r} is not in the source ({record.location or record.source_id});"
@@ -113,6 +120,11 @@ def _text(value: Any) -> str | None:
         return "true" if value else "false"
     text = str(value).strip()
     return text or None
+
+
+@functools.cache
+def _keys(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(text_key(c) for c in columns)
 
 
 _index_cache: dict[tuple[str, ...], dict[str, str]] = {}

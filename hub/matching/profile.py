@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from hub.records import CanonicalRecord
@@ -46,15 +47,23 @@ def display_name(record: CanonicalRecord) -> str:
     return joined or record.first("organization.name") or ""
 
 
+@functools.lru_cache(maxsize=65536)
+def _name_forms(name: str) -> tuple[str, str, str]:
+    # Names repeat across records and batches: fold each distinct one once.
+    if not name:
+        return "", "", ""
+    return name_key(name), compact_key(name), skeleton(name).replace(" ", "")
+
+
 def profile_of(record: CanonicalRecord) -> Profile:
-    name = display_name(record)
+    key, compact, skel = _name_forms(display_name(record))
     return Profile(
         national_code=record.first("nationalCode"),
         emails=frozenset(record.values("emails.email")),
         mobiles=frozenset(record.values("phones.phone:mobile")),
         birth_date=record.first("birthDate"),
         postal_codes=frozenset(record.values("addresses.address.postalCode")),
-        name_key=name_key(name) if name else "",
-        name_compact=compact_key(name) if name else "",
-        skeleton=skeleton(name).replace(" ", "") if name else "",
+        name_key=key,
+        name_compact=compact,
+        skeleton=skel,
     )
