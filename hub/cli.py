@@ -77,8 +77,10 @@ def run(obj: _Ctx, pipelines: tuple[str, ...]) -> None:
                   TimeElapsedColumn(), console=err, transient=False) as progress:
         for p in chosen:
             task = progress.add_task(p.name, total=None)
-            results.append(run_pipeline(p, obj.engine, ingest, batch_size=cfg.batch_size,
-                                        on_progress=lambda n, t=task: progress.advance(t, n)))
+            results.append(run_pipeline(
+                p, obj.engine, ingest, batch_size=cfg.batch_size,
+                on_progress=lambda n, t=task: progress.advance(t, n),
+                on_total=lambda n, t=task: progress.update(t, total=n)))
             done = results[-1].read
             progress.update(task, total=done, completed=done)
     published = relay_outbox(obj.engine, cfg.bus_url)

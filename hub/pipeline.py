@@ -100,9 +100,16 @@ def check_all(pipelines: Sequence[PipelineConfig]) -> None:
 
 def run_pipeline(cfg: PipelineConfig, engine: Engine, ingest: MasterIngest, *,
                  batch_size: int = 500,
-                 on_progress: Callable[[int], None] | None = None) -> RunStats:
-    """Run ``cfg`` to the end of its source; ``on_progress(n)`` after each batch."""
+                 on_progress: Callable[[int], None] | None = None,
+                 on_total: Callable[[int | None], None] | None = None) -> RunStats:
+    """Run ``cfg`` to the end of its source.
+
+    ``on_total(n)`` is told how many records the source expects (None: unknown) before
+    the first batch, ``on_progress(n)`` how many were committed after each batch.
+    """
     adapter, mapping, model = build_adapter(cfg), load_mapping(cfg.mapping), load_model()
+    if on_total:
+        on_total(adapter.estimate_total())
     stats = RunStats(cfg.name)
     with engine.connect() as conn:
         start = checkpoints.load(conn, cfg.name)
