@@ -8,6 +8,7 @@ a crash anywhere loses nothing and a restart duplicates nothing.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from hub.records import CanonicalRecord, RawRecord
 from hub.schema_model import Model, load_model
 from hub.standardize.fields import standardize
 from hub.store import checkpoints, quarantine
-from hub.store.master import BatchOutcome, MasterIngest
+from hub.store.master import BatchOutcome, MasterIngest, unchanged_raw
 from hub.validation import validate
 
 log = structlog.get_logger("peyvand.pipeline")
@@ -70,13 +71,18 @@ def to_canonical(raw: RawRecord, mapping: Mapping, source_system: str,
         if not any(path.partition(":")[0] in _IDENTIFYING for path in fields):
             raise RecordRejected("the record has no name, national code, e-mail or phone, "
                                  "so nothing identifies the customer", field="name.full")
-        record = CanonicalRecord(source_system, raw.source_id, "", fields, raw.location)
+        record = CanonicalRecord(source_system, raw.source_id, "", fields, raw.location,
+                                 raw_hash(raw, mapping))
         record.content_hash = record.compute_hash()
         validate(record, model)
         return record
     except RecordRejected as exc:
         exc.source, exc.record = source_system, raw.source_id
         raise
+
+
+def raw_hash(raw: RawRecord, mapping: Mapping) -> str:
+    return hashlib.sha256(f"{raw.content_hash()}:{mapping.fingerprint}".encode()).hexdigest()[:32]
 
 
 def build_adapter(cfg: PipelineConfig) -> Adapter:
@@ -116,7 +122,13 @@ def run_pipeline(cfg: PipelineConfig, engine: Engine, ingest: MasterIngest, *,
     bound = log.bind(pipeline=cfg.name, source=cfg.source_system)
     for batch in _batches(adapter.extract(start), batch_size):
         accepted, rejected = [], []
+        hashes = {raw.source_id: raw_hash(raw, mapping) for raw in batch}
+        with engine.connect() as conn:
+            seen = unchanged_raw(conn, cfg.source_system, hashes)
+        stats.unchanged += len(seen)
         for raw in batch:
+            if raw.source_id in seen:
+                continue
             try:
                 accepted.append((to_canonical(raw, mapping, cfg.source_system, model), raw))
             except RecordRejected as exc:

@@ -50,6 +50,7 @@ class CanonicalRecord:
     content_hash: str
     fields: dict[str, list[Value]] = field(default_factory=dict)
     location: str = ""
+    raw_hash: str = ""   # the raw record and the mapping that made this: skip work on reruns
 
     def first(self, path: str) -> str | None:
         """The first standardized value at ``path``, or None."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from hub import __version__
 from hub.errors import MappingError, MappingFailed
 from hub.records import RawRecord
 from hub.schema_model import Model, load_model
@@ -54,6 +56,7 @@ class Mapping:
     path: Path
     target: str
     rules: tuple[Rule, ...]
+    fingerprint: str   # changes when the file or Peyvand's version does: reprocess then
 
     @property
     def options(self) -> dict[str, dict[str, Any]]:
@@ -159,7 +162,8 @@ def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
             rules.append(rule)
     if problems:
         raise MappingError(str(path), problems)
-    return Mapping(path, model.root, tuple(rules))
+    text = path.read_bytes() + __version__.encode()
+    return Mapping(path, model.root, tuple(rules), hashlib.sha256(text).hexdigest()[:16])
 
 
 def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Rule | None:

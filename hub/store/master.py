@@ -69,16 +69,23 @@ class MasterIngest:
         latest = {(c.source_system, c.source_id): (c, r) for c, r in batch}  # last one wins
         known = _known(conn, latest)
         items: list[_Item] = []
+        rehash: list[dict[str, Any]] = []
         for ref, (canon, raw) in latest.items():
             row = known.get(ref)
             if row and row["content_hash"] == canon.content_hash:
                 out.unchanged += 1
+                if row["raw_hash"] != canon.raw_hash:   # same meaning, other raw form
+                    rehash.append({"b_id": row["id"], "raw_hash": canon.raw_hash,
+                                   "raw": dict(raw.data), "location": raw.location})
                 continue
             item = _Item(canon, raw, profile_of(canon))
             if row:
                 item.row_id, item.old_master = row["id"], row["master_id"]
             items.append(item)
         out.unchanged += len(batch) - len(latest)
+        if rehash:
+            conn.execute(update(source_records).where(source_records.c.id == bindparam("b_id")),
+                         rehash)
         if not items:
             return out
         changed_ids = [i.row_id for i in items if i.row_id is not None]
@@ -233,9 +240,26 @@ class MasterIngest:
 def _row(item: _Item, now: datetime) -> dict[str, Any]:
     rec = item.record
     return {"source_system": rec.source_system, "source_id": rec.source_id,
-            "content_hash": rec.content_hash, "location": item.raw.location,
+            "content_hash": rec.content_hash, "raw_hash": rec.raw_hash,
+            "location": item.raw.location,
             "raw": dict(item.raw.data), "canonical": rec.to_json(),
             "master_id": item.master, "received_at": now}
+
+
+def unchanged_raw(conn: Connection, source_system: str,
+                  raw_hashes: dict[str, str]) -> set[str]:
+    """Source ids whose stored record came from the same raw data and mapping: a rerun
+    can skip them before mapping, standardizing and validating them again."""
+    same: set[str] = set()
+    ids = list(raw_hashes)
+    for chunk in _chunks(ids):
+        for sid, stored in conn.execute(select(source_records.c.source_id,
+                                               source_records.c.raw_hash).where(
+                source_records.c.source_system == source_system,
+                source_records.c.source_id.in_(chunk))):
+            if raw_hashes[sid] == stored:
+                same.add(sid)
+    return same
 
 
 def _known(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
@@ -244,7 +268,8 @@ def _known(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str,
     for chunk in _chunks(list(refs)):
         for row in conn.execute(select(source_records.c.id, source_records.c.source_system,
                                        source_records.c.source_id, source_records.c.content_hash,
-                                       source_records.c.master_id).where(pair.in_(chunk))):
+                                       source_records.c.raw_hash, source_records.c.master_id)
+                             .where(pair.in_(chunk))):
             found[(row.source_system, row.source_id)] = row._mapping
     return found
 

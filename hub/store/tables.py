@@ -41,7 +41,8 @@ source_records = Table(
     Column("id", _SeqId, primary_key=True, autoincrement=True),
     Column("source_system", String(64), nullable=False),
     Column("source_id", String(200), nullable=False),
-    Column("content_hash", String(32), nullable=False),
+    Column("content_hash", String(32), nullable=False),   # of the canonical form
+    Column("raw_hash", String(32), nullable=False),       # of the raw record + its mapping
     Column("location", Text, nullable=False, default=""),
     Column("raw", JSON, nullable=False),
     Column("canonical", JSON, nullable=False),
