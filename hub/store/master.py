@@ -88,32 +88,10 @@ class MasterIngest:
                          rehash)
         if not items:
             return out
-        changed_ids = [i.row_id for i in items if i.row_id is not None]
-        for chunk in _chunks(changed_ids):
+        changed_ids = {i.row_id for i in items if i.row_id is not None}
+        for chunk in _chunks(sorted(changed_ids)):
             conn.execute(delete(blocking_keys).where(blocking_keys.c.source_record_id.in_(chunk)))
-
-        # Candidates: masters sharing any key, and the profiles of all their records.
-        index: dict[str, set[str]] = {}
-        all_keys = {k for i in items for k in i.profile.all_keys()}
-        for chunk in _chunks(sorted(all_keys)):
-            for key, master in conn.execute(select(blocking_keys.c.key, blocking_keys.c.master_id)
-                                            .where(blocking_keys.c.key.in_(chunk))):
-                index.setdefault(key, set()).add(master)
-        candidates = set().union(*index.values()) if index else set()
-        profiles: dict[str, list[Profile]] = {m: [] for m in candidates}
-        created_at: dict[str, Any] = {}
-        for chunk in _chunks(sorted(candidates)):
-            rows = conn.execute(select(source_records.c.master_id, source_records.c.id,
-                                       source_records.c.source_system, source_records.c.source_id,
-                                       source_records.c.content_hash, source_records.c.canonical)
-                                .where(source_records.c.master_id.in_(chunk)))
-            for row in rows:
-                if row.id not in changed_ids:
-                    rec = CanonicalRecord.from_json(row.source_system, row.source_id,
-                                                    row.content_hash, row.canonical)
-                    profiles[row.master_id].append(profile_of(rec))
-            created_at.update((r.id, r.created_at) for r in conn.execute(
-                select(masters.c.id, masters.c.created_at).where(masters.c.id.in_(chunk))))
+        index, profiles, created_at = _candidates(conn, items, changed_ids)
 
         redirect: dict[str, str] = {}   # merged master -> survivor
 
@@ -235,6 +213,33 @@ class MasterIngest:
                      .values(updated_at=now), updates)   # one executemany for the batch
         append(conn, events)
         return len(events)
+
+
+def _candidates(conn: Connection, items: list[_Item], skip: set[int],
+                ) -> tuple[dict[str, set[str]], dict[str, list[Profile]], dict[str, Any]]:
+    """Masters sharing a blocking key with the batch: key -> masters, each master's
+    record profiles (but those of records in ``skip``, being re-matched), creation times."""
+    index: dict[str, set[str]] = {}
+    all_keys = {k for i in items for k in i.profile.all_keys()}
+    for chunk in _chunks(sorted(all_keys)):
+        for key, master in conn.execute(select(blocking_keys.c.key, blocking_keys.c.master_id)
+                                        .where(blocking_keys.c.key.in_(chunk))):
+            index.setdefault(key, set()).add(master)
+    candidates = set().union(*index.values()) if index else set()
+    profiles: dict[str, list[Profile]] = {m: [] for m in candidates}
+    created_at: dict[str, Any] = {}
+    sr = source_records.c
+    for chunk in _chunks(sorted(candidates)):
+        for row in conn.execute(select(sr.master_id, sr.id, sr.source_system, sr.source_id,
+                                       sr.content_hash, sr.canonical)
+                                .where(sr.master_id.in_(chunk))):
+            if row.id not in skip:
+                rec = CanonicalRecord.from_json(row.source_system, row.source_id,
+                                                row.content_hash, row.canonical)
+                profiles[row.master_id].append(profile_of(rec))
+        created_at.update((r.id, r.created_at) for r in conn.execute(
+            select(masters.c.id, masters.c.created_at).where(masters.c.id.in_(chunk))))
+    return index, profiles, created_at
 
 
 def _row(item: _Item, now: datetime) -> dict[str, Any]:
