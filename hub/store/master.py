@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import secrets
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, tuple_, update
 
 from hub.matching.compare import MatchRules, joins, national_codes
 from hub.matching.profile import Profile, profile_of
@@ -24,6 +25,7 @@ from hub.store.outbox import NewEvent, append
 from hub.store.tables import blocking_keys, masters, source_records
 from hub.survivorship import Linked, build_golden, search_text
 
+_MATCH_LOCK_KEY = zlib.crc32(b"peyvand.master.match")
 _CHUNK = 500  # bound IN lists: SQLite allows 32766 parameters, keep statements small
 
 
@@ -64,6 +66,16 @@ class MasterIngest:
 
     def ingest(self, conn: Connection,
                batch: Sequence[tuple[CanonicalRecord, RawRecord]]) -> BatchOutcome:
+        """Match and link ``batch`` inside the caller's transaction.
+
+        Matching reads candidates, then writes links that depend on them; two workers
+        doing that at once could each create a master for the same person. On
+        PostgreSQL a transaction-scoped advisory lock makes matching one batch at a time
+        (the stateless stages before it still run in parallel); SQLite has one writer,
+        and a batch that read before another one committed fails and is retried.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MATCH_LOCK_KEY})
         now = datetime.now(UTC)
         out = BatchOutcome()
         latest = {(c.source_system, c.source_id): (c, r) for c, r in batch}  # last one wins
