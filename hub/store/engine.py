@@ -17,7 +17,9 @@ def open_engine(url: str) -> Engine:
     """Connect to the store at ``url`` and create missing tables.
 
     SQLite runs in WAL mode with ``synchronous=FULL`` so a committed batch survives a
-    crash of the process or the machine.
+    crash of the process or the machine, and every transaction starts with
+    ``BEGIN IMMEDIATE``: the driver would otherwise run a transaction's first reads
+    outside it, and two processes could match against what the other is changing.
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
@@ -28,6 +30,7 @@ def open_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
     try:
         metadata.create_all(engine)
     except OperationalError as exc:
@@ -36,6 +39,7 @@ def open_engine(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see open_engine)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")

@@ -1,4 +1,4 @@
-"""Two workers matching the same people at once on PostgreSQL make no duplicate masters."""
+"""Two workers matching the same people at once make no duplicate masters."""
 
 from __future__ import annotations
 
@@ -7,13 +7,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from hub.store.queries import count_masters
 from hub.testing import write_synthetic_csv
 
 
-def test_two_workers_at_once_create_one_master_per_person(pg_engine: Engine,
+@pytest.fixture(name="engine", params=["sqlite", "postgres"])
+def _engine(request: pytest.FixtureRequest) -> Engine:
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        return request.getfixturevalue("pg_engine")
+    return request.getfixturevalue("sqlite_engine")
+
+
+def test_two_workers_at_once_create_one_master_per_person(engine: Engine,
                                                           tmp_path: Path) -> None:
     csv = tmp_path / "customers.csv"
     truth = write_synthetic_csv(csv, 2000, seed=11, duplicate_rate=0.0)
@@ -26,10 +35,10 @@ def test_two_workers_at_once_create_one_master_per_person(pg_engine: Engine,
     (tmp_path / "config.yaml").write_text("pipelines: [branch_a, branch_b]\n"
                                           "run: {batch_size: 400}\n", encoding="utf-8")
     env = {**os.environ,
-           "PEYVAND__STORE__URL": pg_engine.url.render_as_string(hide_password=False)}
+           "PEYVAND__STORE__URL": engine.url.render_as_string(hide_password=False)}
     workers = [subprocess.Popen([sys.executable, "-m", "hub", "run", name], cwd=tmp_path,
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True) for name in ("branch_a", "branch_b")]
     errors = [w.communicate(timeout=600)[1] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], errors
-    assert count_masters(pg_engine) == people, (count_masters(pg_engine), people)
+    assert count_masters(engine) == people
