@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
 from hub.matching.compare import MatchRules, joins, national_codes
 from hub.matching.profile import Profile, profile_of
@@ -280,14 +280,18 @@ def unchanged_raw(conn: Connection, source_system: str,
 
 
 def _known(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    # One IN list per source system: SQLite scans the table for a row-value IN (...).
+    by_system: dict[str, list[str]] = {}
+    for system, source_id in refs:
+        by_system.setdefault(system, []).append(source_id)
     found: dict[tuple[str, str], Any] = {}
-    pair = tuple_(source_records.c.source_system, source_records.c.source_id)
-    for chunk in _chunks(list(refs)):
-        for row in conn.execute(select(source_records.c.id, source_records.c.source_system,
-                                       source_records.c.source_id, source_records.c.content_hash,
-                                       source_records.c.raw_hash, source_records.c.master_id)
-                             .where(pair.in_(chunk))):
-            found[(row.source_system, row.source_id)] = row._mapping
+    sr = source_records.c
+    for system, ids in by_system.items():
+        for chunk in _chunks(ids):
+            for row in conn.execute(select(sr.id, sr.source_system, sr.source_id,
+                                           sr.content_hash, sr.raw_hash, sr.master_id)
+                                    .where(sr.source_system == system, sr.source_id.in_(chunk))):
+                found[(row.source_system, row.source_id)] = row._mapping
     return found
 
 
