@@ -7,6 +7,7 @@ e-mails and phones keep every distinct value, ordered the same way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -63,8 +64,14 @@ def search_text(linked: Sequence[Linked]) -> str:
                  for n in rec.values(t)]
         names.append(" ".join(rec.values("name.given") + rec.values("name.family")))
         for name in filter(None, names):
-            skel = skeleton(name)
-            terms += [text_key(name), compact_key(name), "~" + skel.replace(" ", "")]
-            terms += ["~" + word for word in skel.split()]
+            terms += _search_terms(name)
     unique = dict.fromkeys(t for t in terms if t.strip("~"))
     return "| " + " | ".join(unique) + " |" if unique else ""
+
+
+@functools.lru_cache(maxsize=65536)
+def _search_terms(name: str) -> tuple[str, ...]:
+    # A master's golden record is rebuilt often; its names rarely change.
+    skel = skeleton(name)
+    return (text_key(name), compact_key(name), "~" + skel.replace(" ", ""),
+            *("~" + word for word in skel.split()))
