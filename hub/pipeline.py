@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import Engine
@@ -26,6 +26,7 @@ from hub.records import CanonicalRecord, RawRecord
 from hub.schema_model import Model, load_model
 from hub.standardize.fields import standardize
 from hub.store import checkpoints, quarantine
+from hub.store.engine import writing
 from hub.store.master import BatchOutcome, MasterIngest, unchanged_raw
 from hub.validation import validate
 
@@ -50,7 +51,6 @@ class RunStats:
     created: int = 0
     merged: int = 0            # masters merged into another
     events: int = 0
-    merges: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def add(self, outcome: BatchOutcome) -> None:
         self.unchanged += outcome.unchanged
@@ -59,12 +59,11 @@ class RunStats:
         self.linked += outcome.linked
         self.created += len(outcome.created)
         self.merged += sum(len(o) for _, o in outcome.merges)
-        self.merges += outcome.merges
         self.events += outcome.events
 
 
-def to_canonical(raw: RawRecord, mapping: Mapping, source_system: str,
-                 model: Model) -> CanonicalRecord:
+def to_canonical(raw: RawRecord, mapping: Mapping, source_system: str, model: Model,
+                 raw_key: str | None = None) -> CanonicalRecord:
     """Map, standardize and validate one record; raise RecordRejected naming the field."""
     try:
         fields = standardize(mapping.apply(raw), mapping.options)
@@ -72,7 +71,7 @@ def to_canonical(raw: RawRecord, mapping: Mapping, source_system: str,
             raise RecordRejected("the record has no name, national code, e-mail or phone, "
                                  "so nothing identifies the customer", field="name.full")
         record = CanonicalRecord(source_system, raw.source_id, "", fields, raw.location,
-                                 raw_hash(raw, mapping))
+                                 raw_key or raw_hash(raw, mapping))
         record.content_hash = record.compute_hash()
         validate(record, model)
         return record
@@ -130,7 +129,8 @@ def run_pipeline(cfg: PipelineConfig, engine: Engine, ingest: MasterIngest, *,
             if raw.source_id in seen:
                 continue
             try:
-                accepted.append((to_canonical(raw, mapping, cfg.source_system, model), raw))
+                canon = to_canonical(raw, mapping, cfg.source_system, model, hashes[raw.source_id])
+                accepted.append((canon, raw))
             except RecordRejected as exc:
                 rejected.append(quarantine.Rejection(cfg.name, cfg.source_system, raw, exc))
                 bound.info("record rejected", record=raw.source_id, field=exc.field,
@@ -162,7 +162,7 @@ def _commit(engine: Engine, ingest: MasterIngest, pipeline: str, position: objec
             rejected: list[quarantine.Rejection]) -> tuple[int, BatchOutcome]:
     """One transaction per batch; a locked or unreachable store is retried."""
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             outcome = ingest.ingest(conn, accepted)
             quarantine.resolve(conn, [(c.source_system, c.source_id) for c, _ in accepted])
             new = quarantine.add(conn, rejected)  # appends events: keep near the commit
@@ -200,7 +200,7 @@ def replay_quarantine(engine: Engine, pipelines: Sequence[PipelineConfig],
             accepted.append((to_canonical(raw, mapping, cfg.source_system, model), raw))
         except RecordRejected as exc:
             still.append((entry.id, exc))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         ingest.ingest(conn, accepted)
         quarantine.resolve(conn, [(c.source_system, c.source_id) for c, _ in accepted])
         quarantine.update_reasons(conn, still)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -17,9 +19,10 @@ def open_engine(url: str) -> Engine:
     """Connect to the store at ``url`` and create missing tables.
 
     SQLite runs in WAL mode with ``synchronous=FULL`` so a committed batch survives a
-    crash of the process or the machine, and every transaction starts with
-    ``BEGIN IMMEDIATE``: the driver would otherwise run a transaction's first reads
-    outside it, and two processes could match against what the other is changing.
+    crash of the process or the machine. Every transaction starts with an explicit
+    BEGIN (the driver would otherwise run a transaction's first reads outside it), and
+    ``writing`` transactions with BEGIN IMMEDIATE, so two processes never match against
+    what the other is changing.
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
@@ -30,12 +33,25 @@ def open_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
     try:
         metadata.create_all(engine)
     except OperationalError as exc:
         raise StoreUnavailable(f"cannot open the store at {parsed!r}: {exc.orig}") from exc
     return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads and then writes what it read: the store's write lock is
+    taken at its start on SQLite (PostgreSQL callers take advisory locks as needed)."""
+    with engine.connect().execution_options(peyvand_writing=True) as conn, conn.begin():
+        yield conn
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    writer = conn.get_execution_options().get("peyvand_writing")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
