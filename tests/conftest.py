@@ -62,6 +62,14 @@ def _sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(name="engine", params=["sqlite_engine",
+                                       pytest.param("pg_engine", marks=pytest.mark.postgres)])
+def _engine(request: pytest.FixtureRequest) -> Engine:
+    """The test runs twice: on a SQLite store and on a PostgreSQL one."""
+    engine: Engine = request.getfixturevalue(request.param)
+    return engine
+
+
 @pytest.fixture(name="postgres_url", scope="session")
 def _postgres_url() -> str:
     url = os.environ.get("PEYVAND_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

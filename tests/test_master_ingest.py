@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from hub.matching.compare import MatchRules
@@ -16,14 +15,6 @@ from hub.store.tables import blocking_keys, masters, source_records
 
 _PATHS = {"name": "name.full", "nc": "nationalCode", "email": "emails.email",
           "mobile": "phones.phone:mobile", "birth": "birthDate"}
-
-
-@pytest.fixture(name="engine", params=["sqlite", "postgres"])
-def _engine(request: pytest.FixtureRequest) -> Engine:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
-        return request.getfixturevalue("pg_engine")
-    return request.getfixturevalue("sqlite_engine")
 
 
 def _rec(system: str, sid: str, **fields: str) -> tuple[CanonicalRecord, RawRecord]:

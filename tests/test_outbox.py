@@ -19,13 +19,6 @@ EVENTS = [
 ]
 
 
-@pytest.fixture(name="engine", params=["sqlite_engine",
-                                       pytest.param("pg_engine", marks=pytest.mark.postgres)])
-def _engine(request: pytest.FixtureRequest) -> Engine:
-    engine: Engine = request.getfixturevalue(request.param)
-    return engine
-
-
 def _append(engine: Engine, events: list[NewEvent]) -> None:
     with engine.begin() as conn:
         outbox.append(conn, events)

@@ -7,19 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from hub.store.queries import count_masters
 from hub.testing import write_synthetic_csv
-
-
-@pytest.fixture(name="engine", params=["sqlite", "postgres"])
-def _engine(request: pytest.FixtureRequest) -> Engine:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
-        return request.getfixturevalue("pg_engine")
-    return request.getfixturevalue("sqlite_engine")
 
 
 def test_two_workers_at_once_create_one_master_per_person(engine: Engine,
