@@ -12,6 +12,7 @@ import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from sqlalchemy import Engine
@@ -94,7 +95,7 @@ def check_all(pipelines: Sequence[PipelineConfig]) -> None:
     """Check every adapter and mapping before anything runs; one error lists all problems."""
     problems: list[str] = []
     for cfg in pipelines:
-        for check in (lambda: build_adapter(cfg), lambda: load_mapping(cfg.mapping)):  # noqa: B023
+        for check in (partial(build_adapter, cfg), partial(load_mapping, cfg.mapping)):
             try:
                 check()
             except ConfigError as exc:
@@ -182,7 +183,7 @@ def replay_quarantine(engine: Engine, pipelines: Sequence[PipelineConfig],
     """
     by_name = {p.name: p for p in pipelines}
     entries = [e for e in quarantine.entries(engine) if not ids or e.id in ids]
-    prepared: dict[str, tuple[Mapping, PipelineConfig]] = {}
+    mappings: dict[str, Mapping] = {}
     accepted: list[tuple[CanonicalRecord, RawRecord]] = []
     still: list[tuple[int, RecordRejected]] = []
     model = load_model()
@@ -192,9 +193,9 @@ def replay_quarantine(engine: Engine, pipelines: Sequence[PipelineConfig],
             raise ConfigError("quarantine replay", [
                 f"entry #{entry.id} came from pipeline {entry.pipeline!r}, "
                 "which is not in the configuration"])
-        if cfg.name not in prepared:
-            prepared[cfg.name] = (load_mapping(cfg.mapping), cfg)
-        mapping, _ = prepared[cfg.name]
+        if cfg.name not in mappings:
+            mappings[cfg.name] = load_mapping(cfg.mapping)
+        mapping = mappings[cfg.name]
         raw = RawRecord(entry.source_id, entry.raw, entry.location)
         try:
             accepted.append((to_canonical(raw, mapping, cfg.source_system, model), raw))

@@ -71,8 +71,8 @@ class MasterIngest:
         Matching reads candidates, then writes links that depend on them; two workers
         doing that at once could each create a master for the same person. On
         PostgreSQL a transaction-scoped advisory lock makes matching one batch at a time
-        (the stateless stages before it still run in parallel); SQLite has one writer,
-        and a batch that read before another one committed fails and is retried.
+        (the stateless stages before it still run in parallel); on SQLite the caller's
+        ``store.engine.writing`` transaction holds the write lock from its BEGIN.
         """
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MATCH_LOCK_KEY})
@@ -267,16 +267,8 @@ def unchanged_raw(conn: Connection, source_system: str,
                   raw_hashes: dict[str, str]) -> set[str]:
     """Source ids whose stored record came from the same raw data and mapping: a rerun
     can skip them before mapping, standardizing and validating them again."""
-    same: set[str] = set()
-    ids = list(raw_hashes)
-    for chunk in _chunks(ids):
-        for sid, stored in conn.execute(select(source_records.c.source_id,
-                                               source_records.c.raw_hash).where(
-                source_records.c.source_system == source_system,
-                source_records.c.source_id.in_(chunk))):
-            if raw_hashes[sid] == stored:
-                same.add(sid)
-    return same
+    known = _known(conn, [(source_system, sid) for sid in raw_hashes])
+    return {sid for (_, sid), row in known.items() if row["raw_hash"] == raw_hashes[sid]}
 
 
 def _known(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:

@@ -59,12 +59,17 @@ def add(conn: Connection, rejections: Sequence[Rejection]) -> int:
 
 def resolve(conn: Connection, refs: Sequence[tuple[str, str]]) -> int:
     """Close the open entries of records that have now been accepted; return how many."""
-    pair = tuple_(quarantine.c.source_system, quarantine.c.source_id)
+    # One IN list per source system: SQLite scans the table for a row-value IN (...).
+    by_system: dict[str, list[str]] = {}
+    for system, source_id in refs:
+        by_system.setdefault(system, []).append(source_id)
     done = 0
-    for start in range(0, len(refs), 500):
-        done += conn.execute(update(quarantine).where(
-            quarantine.c.status == "open", pair.in_(list(refs[start:start + 500])))
-            .values(status="resolved")).rowcount
+    for system, ids in by_system.items():
+        for start in range(0, len(ids), 500):
+            done += conn.execute(update(quarantine).where(
+                quarantine.c.status == "open", quarantine.c.source_system == system,
+                quarantine.c.source_id.in_(ids[start:start + 500]))
+                .values(status="resolved")).rowcount
     return done
 
 
