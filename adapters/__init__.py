@@ -1,30 +1,55 @@
-"""The source adapters, found by name and imported only when asked for."""
+"""The source adapters, found by name and imported only when asked for.
+
+Adapters of this repository are listed in ``ADAPTERS`` (alias -> ``module:Class``, the
+kombu pattern); adapters from other packages register under the entry-point group
+``peyvand.adapters`` (``my-adapter = "my_package.module:MyAdapter"``). An entry point
+never replaces a built-in adapter of the same name.
+"""
 
 from __future__ import annotations
 
-import difflib
 import importlib
+from importlib.metadata import entry_points
 
-from adapters.base import Adapter
+from hub.adapter import Adapter
 from hub.errors import ConfigError
+from hub.suggest import did_you_mean
+
+ENTRY_POINT_GROUP = "peyvand.adapters"
 
 ADAPTERS: dict[str, str] = {
+    "inbox": "adapters.inbox:InboxAdapter",
     "spreadsheet": "adapters.spreadsheet:SpreadsheetAdapter",
 }
 
-__all__ = ["ADAPTERS", "Adapter", "get_adapter_class"]
+__all__ = ["ADAPTERS", "ENTRY_POINT_GROUP", "adapter_names", "get_adapter_class"]
+
+
+def _registry() -> dict[str, str]:
+    plugins = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {**plugins, **ADAPTERS}
+
+
+def adapter_names() -> list[str]:
+    """Every adapter that can be named in a pipeline, built-in and installed."""
+    return sorted(_registry())
 
 
 def get_adapter_class(name: str, *, where: str = "pipeline") -> type[Adapter]:
     """The adapter class registered as ``name``; a typo gets a suggestion."""
+    registry = _registry()
     try:
-        dotted = ADAPTERS[name]
+        dotted = registry[name]
     except KeyError:
-        close = difflib.get_close_matches(name, ADAPTERS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        known = ", ".join(sorted(ADAPTERS))
-        raise ConfigError(where, [f"adapter: no adapter {name!r}.{hint} Known: {known}."]) \
-            from None
+        known = ", ".join(sorted(registry))
+        raise ConfigError(where, [f"adapter: no adapter {name!r}."
+                                  f"{did_you_mean(name, registry)} Known: {known}."]) from None
     module_name, _, class_name = dotted.partition(":")
-    cls: type[Adapter] = getattr(importlib.import_module(module_name), class_name)
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(where, [f"adapter: {name!r} ({dotted}) cannot be loaded: {exc}"]) \
+            from exc
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise ConfigError(where, [f"adapter: {dotted} is not a peyvand Adapter"])
     return cls

@@ -1,7 +1,8 @@
 """Customer rows from one spreadsheet file, CSV or XLSX.
 
 Features: CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1256; delimiter sniffed),
-XLSX; incremental: file hash + row; deletes: no.
+XLSX; incremental: file hash + row (a changed file is read again from the top, and
+unchanged rows are recognised downstream); deletions: no; estimate: yes.
 
 Connection: options.path
 
@@ -22,7 +23,7 @@ import decimal
 import hashlib
 import itertools
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,9 +31,10 @@ from typing import Any, ClassVar
 import charset_normalizer
 import openpyxl
 
-from adapters.base import Adapter
-from hub.errors import ConfigError, FatalSourceError
+from hub.adapter import Adapter, Features, SourceContext
+from hub.errors import FatalSourceError
 from hub.records import Checkpoint, RawRecord
+from hub.standardize.persian_text import header_key
 
 __all__ = ["SpreadsheetAdapter", "SpreadsheetSettings"]
 
@@ -41,7 +43,6 @@ XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 _SNIFF_BYTES = 64 * 1024
 _HEADER_SCAN_ROWS = 50
 _DELIMITERS = ",;\t|"
-_KEY_FOLD = str.maketrans({"ي": "ی", "ك": "ک", "\u200c": None, " ": None})
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class SpreadsheetSettings:
     """Where the file is and how to read it.
 
     Args:
-        path: the file; a relative path resolves against the adapter's ``base_dir``.
+        path: the file; a relative path resolves against the pipeline file's folder.
         sheet: XLSX worksheet name; None picks the first visible worksheet.
         header_row: 1-based header row; None finds it (the first row with at least two
             non-empty cells, mostly text); 0 means the file has no header row and the
@@ -76,7 +77,8 @@ class _Table:
     names: list[str]
     named_width: int  # columns up to the last non-empty header cell; later ones only if filled
     rows: Iterator[tuple[int, Sequence[Any]]]
-    total: int
+    total: int        # rows under the header, blank ones included
+    header_row: int   # 0: the file has no header
 
 
 class SpreadsheetAdapter(Adapter):
@@ -84,28 +86,28 @@ class SpreadsheetAdapter(Adapter):
 
     name: ClassVar[str] = "spreadsheet"
     Settings: ClassVar[type] = SpreadsheetSettings
-    features: ClassVar[str] = ("CSV (UTF-8, UTF-8 BOM, UTF-16 BOM, Windows-1256), XLSX; "
-                               "incremental: file hash + row; deletes: no")
+    features: ClassVar[Features] = Features(incremental=True, estimate=True)
+    # A file on a network share times out or is briefly locked; the next run may read it.
     transient_errors: ClassVar[tuple[type[BaseException], ...]] = (TimeoutError, BlockingIOError)
 
-    def __init__(self, settings: SpreadsheetSettings, *, base_dir: Path | None = None) -> None:
-        super().__init__(settings, base_dir=base_dir)
-        _check_settings(settings)
+    def __init__(self, settings: SpreadsheetSettings, *, context: SourceContext) -> None:
+        super().__init__(settings, context=context)
         self.detected_encoding: str | None = None
         self._hash: str | None = None
-        self._row = 0
-        self._started = False
         self._prepared: _Table | None = None
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> list[str]:
+        return _option_problems(options)
 
     @property
     def path(self) -> Path:
-        """The file, resolved against ``base_dir``."""
-        return self.base_dir / Path(self.settings.path).expanduser()
+        """The file, resolved against the pipeline's folder."""
+        return self.context.base_dir / Path(self.settings.path).expanduser()
 
     def extract(self, checkpoint: Checkpoint | None) -> Iterator[RawRecord]:
         table, self._prepared = self._prepared or self._open(), None
-        self._row = resume = self._resume_row(checkpoint)
-        self._started = True
+        resume = self._resume_row(checkpoint)
         id_index = self._id_index(table.names)
         last_read = 0
         try:
@@ -120,26 +122,24 @@ class SpreadsheetAdapter(Adapter):
                         data[_extra_name(table.names, i)] = values[i]
                 for name in table.names[len(values):table.named_width]:
                     data[name] = None  # a short CSV line: the missing cells are empty
-                self._row = n
                 yield RawRecord(self._source_id(values, id_index, n), data,
-                                f"{table.label} row {n}")
+                                f"{table.label} row {n}", Checkpoint(f"{self._hash}:{n}"))
         except (UnicodeDecodeError, csv.Error) as exc:
             raise FatalSourceError(
                 f"{self.path}: cannot read the row after row {last_read} "
                 f"(encoding {self.detected_encoding}): {exc}. Check options.encoding."
             ) from exc
         except OSError as exc:
+            if isinstance(exc, self.transient_errors):
+                raise  # ``read`` reports it as SourceUnavailable
             raise self._os_error(exc) from exc
 
-    def position(self) -> Checkpoint | None:
-        if not self._started or self._hash is None:
-            return None
-        return Checkpoint(f"{self._hash}:{self._row}")
-
-    def estimate_total(self) -> int | None:
+    def estimate_total(self, checkpoint: Checkpoint | None) -> int | None:
+        """Rows under the header (blank ones included) after the checkpoint's row."""
         if self._prepared is None:
             self._prepared = self._open()
-        return self._prepared.total
+        table = self._prepared
+        return max(table.total - max(self._resume_row(checkpoint) - table.header_row, 0), 0)
 
     # -- opening -----------------------------------------------------------------------
 
@@ -159,6 +159,8 @@ class SpreadsheetAdapter(Adapter):
                 return self._open_xlsx(path)
             return self._open_csv(path)
         except OSError as exc:
+            if isinstance(exc, self.transient_errors):
+                raise  # ``read`` reports it as SourceUnavailable
             raise self._os_error(exc) from exc
         except (UnicodeDecodeError, csv.Error) as exc:
             raise FatalSourceError(
@@ -176,7 +178,7 @@ class SpreadsheetAdapter(Adapter):
         header_row, header = self._find_header(numbered, str(path))
         names, named_width = _column_names(header)
         return _Table(path.name, names, named_width, numbered,
-                      max(scan.lines - header_row, 0))
+                      max(scan.lines - header_row, 0), header_row)
 
     def _open_xlsx(self, path: Path) -> _Table:
         self._hash = _scan_bytes(path, head_size=0).digest
@@ -203,7 +205,7 @@ class SpreadsheetAdapter(Adapter):
         rows = ((row[0].row, [_cell_value(c) for c in row])
                 for row in sheet.iter_rows(min_row=header_row + 1, max_col=width))
         return _Table(f"{path.name} sheet {sheet.title}", names, named_width, rows,
-                      max(sheet.max_row - header_row, 0))
+                      max(sheet.max_row - header_row, 0), header_row)
 
     def _pick_sheet(self, book: Any, path: Path) -> Any:
         wanted = self.settings.sheet
@@ -246,9 +248,9 @@ class SpreadsheetAdapter(Adapter):
         if wanted in names:
             return names.index(wanted)
         # Integrators type Persian ی/ک; exports such as Holoo's write Arabic ي/ك.
-        folded = [n.translate(_KEY_FOLD) for n in names]
-        if wanted.translate(_KEY_FOLD) in folded:
-            return folded.index(wanted.translate(_KEY_FOLD))
+        folded = [header_key(n) for n in names]
+        if header_key(wanted) in folded:
+            return folded.index(header_key(wanted))
         raise FatalSourceError(
             f"{self.path}: options.id_column {wanted!r} is not a column; the columns are "
             f"{', '.join(repr(n) for n in names)}.")
@@ -271,8 +273,6 @@ class SpreadsheetAdapter(Adapter):
         return int(row)
 
     def _os_error(self, exc: OSError) -> BaseException:
-        if isinstance(exc, self.transient_errors):
-            return self.translate(exc, f"reading {self.path}")
         if isinstance(exc, FileNotFoundError):
             return FatalSourceError(f"{self.path}: no such file; check options.path.")
         return FatalSourceError(f"{self.path}: cannot be read: {exc.strerror or exc}.")
@@ -465,18 +465,22 @@ def _extra_name(names: list[str], index: int) -> str:
     return name if name not in names else f"{name}_extra"
 
 
-def _check_settings(settings: SpreadsheetSettings) -> None:
+def _option_problems(options: Mapping[str, Any]) -> list[str]:
+    """What is wrong with options of the right type (the types are checked already)."""
     problems = []
-    if settings.header_row is not None and settings.header_row < 0:
+    header_row, delimiter = options.get("header_row"), options.get("delimiter")
+    if isinstance(header_row, int) and header_row < 0:
         problems.append("options.header_row: must be 1 or more (0: the file has no header).")
-    if settings.delimiter is not None and len(settings.delimiter) != 1:
-        problems.append(f"options.delimiter: must be one character, got {settings.delimiter!r}.")
-    if settings.sheet is not None and Path(settings.path).suffix.lower() in CSV_SUFFIXES:
+    if isinstance(delimiter, str) and len(delimiter) != 1:
+        problems.append(f"options.delimiter: must be one character, got {delimiter!r}.")
+    path = options.get("path")
+    if options.get("sheet") is not None and isinstance(path, str) \
+            and Path(path).suffix.lower() in CSV_SUFFIXES:
         problems.append("options.sheet: a CSV file has no sheets.")
-    if settings.encoding is not None:
+    encoding = options.get("encoding")
+    if isinstance(encoding, str):
         try:
-            codecs.lookup(settings.encoding)
+            codecs.lookup(encoding)
         except LookupError:
-            problems.append(f"options.encoding: unknown encoding {settings.encoding!r}.")
-    if problems:
-        raise ConfigError("spreadsheet adapter", problems)
+            problems.append(f"options.encoding: unknown encoding {encoding!r}.")
+    return problems

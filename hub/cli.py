@@ -1,4 +1,4 @@
-"""The ``peyvand`` command: run pipelines, look at the master, export it, read events."""
+"""The ``peyvand`` command: presentation only; every action is a method of ``hub.app.Hub``."""
 
 from __future__ import annotations
 
@@ -6,21 +6,25 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
-from sqlalchemy import Engine
 
 from hub import __version__
-from hub.config import Config, load_config
+from hub.app import Hub
+from hub.config import load_config
 from hub.errors import ConfigError, PeyvandError
 from hub.log import configure
-from hub.store import quarantine
-from hub.store.engine import open_engine
-from hub.store.queries import count_masters, get_master, search
+from hub.pipeline import RunStats
 
 # Off a terminal rich would wrap at 80 columns; logs and CI output read better wider.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -28,23 +32,36 @@ err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() el
 
 
 class _Ctx:
+    """The Hub, built on first use so ``--help`` needs no configuration."""
+
     def __init__(self, config_path: Path | None) -> None:
         self.config_path = config_path
-        self._config: Config | None = None
-        self._engine: Engine | None = None
+        self._hub: Hub | None = None
 
     @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(self.config_path)
-            configure(self._config.log_level, self._config.log_format)
-        return self._config
+    def hub(self) -> Hub:
+        if self._hub is None:
+            config = load_config(self.config_path)
+            configure(config.log.level, config.log.format)
+            self._hub = Hub(config)
+        return self._hub
 
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = open_engine(self.config.store_url)
-        return self._engine
+
+class _Bars:
+    """Progress bars for ``Hub.run``: one per pipeline, sized when the source knows."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def started(self, pipeline: str, total: int | None) -> None:
+        self.tasks[pipeline] = self.progress.add_task(pipeline, total=total)
+
+    def advanced(self, pipeline: str, records: int) -> None:
+        self.progress.advance(self.tasks[pipeline], records)
+
+    def finished(self, pipeline: str, stats: RunStats) -> None:
+        self.progress.update(self.tasks[pipeline], total=stats.read, completed=stats.read)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,46 +79,36 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 @click.pass_obj
 def run(obj: _Ctx, pipelines: tuple[str, ...]) -> None:
     """Run PIPELINES (all configured ones when none is named), then publish the events."""
-    from hub.bus.relay import relay_outbox
-    from hub.bus.topology import describe_guarantee
-    from hub.pipeline import RunStats, check_all, run_pipeline
-    from hub.store.master import MasterIngest
-
-    cfg = obj.config
-    err.print(describe_guarantee(cfg.bus_url))
-    chosen = [cfg.pipeline(n) for n in pipelines] if pipelines else list(cfg.pipelines)
-    check_all(chosen)
-    ingest = MasterIngest(cfg.rules, cfg.source_priority)
-    results: list[RunStats] = []
+    hub = obj.hub
+    err.print(hub.describe_bus())
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False) as progress:
-        for p in chosen:
-            task = progress.add_task(p.name, total=None)
-            results.append(run_pipeline(
-                p, obj.engine, ingest, batch_size=cfg.batch_size,
-                on_progress=lambda n, t=task: progress.advance(t, n),
-                on_total=lambda n, t=task: progress.update(t, total=n)))
-            done = results[-1].read
-            progress.update(task, total=done, completed=done)
-    published = relay_outbox(obj.engine, cfg.bus_url)
-    _summary(results, published, obj.engine)
+        results = hub.run(pipelines, observer=_Bars(progress))
+    published = hub.relay()
+    _summary(hub, results, published)
 
 
-def _summary(results: list[Any], published: int, engine: Engine) -> None:
+def _summary(hub: Hub, results: list[RunStats], published: int) -> None:
     table = Table(title="Run summary", title_justify="left")
-    for col in ("pipeline", "read", "quarantined", "unchanged", "new masters", "linked",
-                "masters merged"):
+    columns = ["pipeline", "read", "quarantined", "unchanged", "new masters", "linked",
+               "masters merged"]
+    with_interactions = any(r.interactions for r in results)
+    if with_interactions:
+        columns.append("interactions")
+    for col in columns:
         table.add_column(col, justify="left" if col == "pipeline" else "right")
     for r in results:
-        table.add_row(r.pipeline, str(r.read), str(r.rejected), str(r.unchanged),
-                      str(r.created), str(r.linked), str(r.merged))
+        row = [r.pipeline, str(r.read), str(r.rejected), str(r.unchanged), str(r.created),
+               str(r.linked), str(r.merged)]
+        table.add_row(*row, *([f"{r.interactions} ({r.attached} attached)"]
+                              if with_interactions else []))
     out.print(table)
-    reasons = quarantine.top_reasons(engine)
+    reasons = hub.top_reasons()
     if any(r.rejected for r in results) and reasons:
         out.print("Top quarantine reasons (open entries, `peyvand quarantine list` shows each):")
         for stage, fld, n in reasons:
             out.print(f"  {n:>4}  {stage:<12} {fld}")
-    out.print(f"Customer master: {count_masters(engine)} customers. "
+    out.print(f"Customer master: {hub.count_customers()} customers. "
               f"Events published: {published}.")
 
 
@@ -115,21 +122,26 @@ def master() -> None:
 @click.pass_obj
 def master_show(obj: _Ctx, master_id: str) -> None:
     """Show one customer: golden fields with their source, and the linked records."""
-    found = get_master(obj.engine, master_id)
-    if found is None:
+    view = obj.hub.customer(master_id)
+    if view is None:
         raise click.ClickException(f"there is no customer {master_id!r} in the master")
-    row, records = found
-    out.print(f"[bold]{row.id}[/bold]  {row.golden.get('display_name', '')}  "
-              f"(version {row.version}, {row.status}"
-              + (f" into {row.merged_into}" if row.merged_into else "") + ")")
+    merged = f" into {view.merged_into}" if view.merged_into else ""
+    out.print(f"[bold]{view.id}[/bold]  {view.display_name}  "
+              f"(version {view.version}, {view.status}{merged})")
     table = Table("field", "value", "from")
-    for path, values in row.golden.get("fields", {}).items():
-        for v in values:
-            table.add_row(path, v["value"], v["source"])
+    for value in view.values:
+        table.add_row(value.path, value.value, value.source)
     out.print(table)
     out.print("Linked source records:")
-    for rec in records:
-        out.print(f"  {rec.source_system}/{rec.source_id}  {rec.location}")
+    for rec in view.records:
+        why = (rec.evidence or {}).get("rule", "")
+        out.print(f"  {rec.source_system}/{rec.source_id}  {rec.location}"
+                  + (f"  ({rec.decision}: {why})" if why else f"  ({rec.decision})"))
+    if view.interactions:
+        out.print("Interactions (newest first):")
+        for i in view.interactions:
+            subject = (i.fields.get("subject") or [""])[0]
+            out.print(f"  {i.occurred_at}  {i.channel}  {subject}")
 
 
 @master.command("search")
@@ -138,14 +150,13 @@ def master_show(obj: _Ctx, master_id: str) -> None:
 @click.pass_obj
 def master_search(obj: _Ctx, text: str, limit: int) -> None:
     """Find customers by name, in Persian or Latin script (normalized, cross-script)."""
-    rows = search(obj.engine, text, limit=limit)
-    if not rows:
+    found = obj.hub.search(text, limit=limit)
+    if not found:
         out.print(f"No customer matches {text!r}.")
         return
     table = Table("id", "name", "sources")
-    for row in rows:
-        table.add_row(row.id, row.golden.get("display_name", ""),
-                      ", ".join(row.golden.get("sources", [])))
+    for row in found:
+        table.add_row(row.id, row.display_name, ", ".join(row.sources))
     out.print(table)
 
 
@@ -159,15 +170,13 @@ def master_search(obj: _Ctx, text: str, limit: int) -> None:
 @click.pass_obj
 def export(obj: _Ctx, fmt: str, output: Path | None, xref: Path | None) -> None:
     """Export the customer master (golden records), or its cross-reference with --xref."""
-    from hub import export as exporter
-
     if xref:
-        n = exporter.write_xref(obj.engine, xref)
+        n = obj.hub.export_xref(xref)
         err.print(f"Wrote {n} rows to {xref}.")
         return
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        n = (exporter.write_xml if fmt == "xml" else exporter.write_csv)(obj.engine, stream)
+        n = obj.hub.export(fmt, stream)
     finally:
         if output:
             stream.close()
@@ -182,9 +191,7 @@ def export(obj: _Ctx, fmt: str, output: Path | None, xref: Path | None) -> None:
 @click.pass_obj
 def events(obj: _Ctx, after: int, limit: int | None, types: tuple[str, ...]) -> None:
     """Print the event log as JSON lines, from an offset."""
-    from hub.store.outbox import read
-
-    for event in read(obj.engine, after=after, limit=limit, types=list(types) or None):
+    for event in obj.hub.events(after=after, limit=limit, types=list(types) or None):
         click.echo(json.dumps(event.envelope(), ensure_ascii=False))
 
 
@@ -192,10 +199,7 @@ def events(obj: _Ctx, after: int, limit: int | None, types: tuple[str, ...]) -> 
 @click.pass_obj
 def relay(obj: _Ctx) -> None:
     """Publish outbox events that are not on the bus yet."""
-    from hub.bus.relay import relay_outbox
-
-    n = relay_outbox(obj.engine, obj.config.bus_url)
-    out.print(f"Published {n} events.")
+    out.print(f"Published {obj.hub.relay()} events.")
 
 
 @cli.group(name="quarantine")
@@ -209,7 +213,7 @@ def quarantine_group() -> None:
 @click.pass_obj
 def quarantine_list(obj: _Ctx, show_all: bool, as_csv: bool) -> None:
     """List quarantined records: where they are, which field, what is wrong."""
-    rows = quarantine.entries(obj.engine, status=None if show_all else "open")
+    rows = obj.hub.quarantine(status=None if show_all else "open")
     if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["id", "pipeline", "source_system", "source_id", "location", "stage",
@@ -219,7 +223,7 @@ def quarantine_list(obj: _Ctx, show_all: bool, as_csv: bool) -> None:
                              r.stage, r.field or "", r.reason, r.status])
         return
     for r in rows:
-        out.print(f"#{r.id} {quarantine.describe(r)}")
+        out.print(f"#{r.id} {r.describe()}")
     out.print(f"{len(rows)} record(s) in quarantine.")
 
 
@@ -228,14 +232,8 @@ def quarantine_list(obj: _Ctx, show_all: bool, as_csv: bool) -> None:
 @click.pass_obj
 def quarantine_replay(obj: _Ctx, ids: tuple[int, ...]) -> None:
     """Run open entries (all, or IDS) through their pipeline again, after a fix."""
-    from hub.bus.relay import relay_outbox
-    from hub.pipeline import replay_quarantine
-    from hub.store.master import MasterIngest
-
-    cfg = obj.config
-    accepted, still = replay_quarantine(obj.engine, cfg.pipelines,
-                                        MasterIngest(cfg.rules, cfg.source_priority), ids)
-    published = relay_outbox(obj.engine, cfg.bus_url)
+    accepted, still = obj.hub.replay(ids)
+    published = obj.hub.relay()
     out.print(f"Accepted {accepted} record(s); {still} still in quarantine. "
               f"Events published: {published}.")
 
@@ -244,30 +242,25 @@ def quarantine_replay(obj: _Ctx, ids: tuple[int, ...]) -> None:
 @click.pass_obj
 def check(obj: _Ctx) -> None:
     """Check the configuration, pipelines, adapters' settings and mappings."""
-    from hub.pipeline import check_all
-
-    cfg = obj.config
-    check_all(cfg.pipelines)
-    for p in cfg.pipelines:
+    hub = obj.hub
+    for p in hub.check():
         out.print(f"ok  {p.name}: {p.adapter} -> {p.mapping.name} ({p.source_system})")
-    out.print(f"Configuration {cfg.path} is valid.")
+    out.print(f"Configuration {hub.config.path} is valid.")
 
 
 @cli.command()
 @click.argument("name", required=False)
 def adapters(name: str | None) -> None:
     """List the adapters, or show one's features and settings."""
-    import dataclasses
+    from adapters import adapter_names, get_adapter_class
+    from hub.settings import describe_settings
 
-    from adapters import ADAPTERS, get_adapter_class
-
-    for n in [name] if name else sorted(ADAPTERS):
+    for n in [name] if name else adapter_names():
         cls = get_adapter_class(n)
         out.print(f"[bold]{n}[/bold]: {(cls.__doc__ or '').strip().splitlines()[0]}")
-        out.print(f"  {cls.features}")
-        for f in dataclasses.fields(cls.Settings):
-            default = "" if f.default is dataclasses.MISSING else f" = {f.default!r}"
-            out.print(f"  options.{f.name}: {f.type}{default}")
+        out.print(f"  features: {cls.features.describe()}")
+        for setting, kind, default in describe_settings(cls.Settings):
+            out.print(f"  options.{setting}: {kind} ({default})", markup=False)
 
 
 def main() -> None:

@@ -1,13 +1,17 @@
 """config.yaml -> frozen settings; ``PEYVAND__SECTION__KEY`` overrides any key.
 
-Every problem is reported at once. The file holds URLs and no secrets: a password goes
-in the environment (``PEYVAND__STORE__URL=postgresql+psycopg://user:secret@host/db``).
+Each module owns its section (``StoreSettings`` in ``hub.store``, ``BusSettings`` in
+``hub.bus``, ``MatchSettings`` in ``hub.matching``, ``SurvivorshipSettings``,
+``RunSettings``, ``LogSettings``); this module reads the file, applies the environment,
+and checks every section and pipeline, reporting every problem at once. The file holds
+URLs and no secrets: a password goes in the environment
+(``PEYVAND__STORE__URL=postgresql+psycopg://user:secret@host/db``).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,20 +19,23 @@ from typing import Any
 
 import yaml
 
+from hub.bus import BusSettings
 from hub.errors import ConfigError
-from hub.matching.compare import MatchRules
+from hub.log import LogSettings
+from hub.matching import MatchSettings
+from hub.pipeline import RunSettings
 from hub.resources import data_dir
+from hub.settings import parse_settings, settings_problems, well_typed
+from hub.store import StoreSettings
+from hub.suggest import did_you_mean
+from hub.survivorship import SurvivorshipSettings
 
 ENV_PREFIX = "PEYVAND__"
-_SECTIONS = {
-    "store": {"url"},
-    "bus": {"url"},
-    "pipelines": None,
-    "matching": {"name_threshold", "min_skeleton"},
-    "survivorship": {"source_priority"},
-    "run": {"batch_size"},
-    "log": {"level", "format"},
-}
+SECTIONS: tuple[type, ...] = (StoreSettings, BusSettings, MatchSettings,
+                              SurvivorshipSettings, RunSettings, LogSettings)
+_SECTION_NAMES = {cls.section: cls for cls in SECTIONS}   # type: ignore[attr-defined]
+_PIPELINE_KEYS = {"adapter", "options", "mapping", "source_system", "schedule", "description"}
+_SOURCE_SYSTEM = re.compile(r"[^\s/]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -46,22 +53,22 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole configuration, checked; each section is its module's settings."""
+
     path: Path
-    store_url: str
-    bus_url: str
+    store: StoreSettings
+    bus: BusSettings
+    matching: MatchSettings
+    survivorship: SurvivorshipSettings
+    run: RunSettings
+    log: LogSettings
     pipelines: tuple[PipelineConfig, ...]
-    rules: MatchRules
-    source_priority: tuple[str, ...]
-    batch_size: int
-    log_level: str
-    log_format: str
 
     def pipeline(self, name: str) -> PipelineConfig:
         for p in self.pipelines:
             if p.name == name:
                 return p
-        close = difflib.get_close_matches(name, [p.name for p in self.pipelines], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, [p.name for p in self.pipelines])
         raise ConfigError(str(self.path), [f"pipelines: no pipeline {name!r}.{hint}"])
 
 
@@ -77,38 +84,35 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from exc
+    if not isinstance(doc, dict):
+        raise ConfigError(str(path), ["expected sections such as store:, bus:, pipelines:"])
     problems: list[str] = []
     doc = _apply_env(doc, os.environ if environ is None else environ, problems)
-    for section, value in doc.items():
-        if section not in _SECTIONS:
-            close = difflib.get_close_matches(section, _SECTIONS, n=1)
-            problems.append(f"{section}: unknown section." +
-                            (f" Did you mean {close[0]!r}?" if close else ""))
-        elif _SECTIONS[section] and isinstance(value, dict):
-            for key in set(value) - _SECTIONS[section]:   # type: ignore[operator]
-                problems.append(f"{section}.{key}: unknown key")
-    get = lambda section, key, default: (doc.get(section) or {}).get(key, default)  # noqa: E731
-    store_url = str(get("store", "url", "sqlite:///.peyvand/master.sqlite"))
-    bus_url = str(get("bus", "url", "memory://"))
-    rules = MatchRules(name_threshold=float(get("matching", "name_threshold", 88)),
-                       min_skeleton=int(get("matching", "min_skeleton", 4)))
-    if not 50 <= rules.name_threshold <= 100:
-        problems.append("matching.name_threshold: must be between 50 and 100")
-    priority = get("survivorship", "source_priority", [])
-    if not isinstance(priority, list):
-        problems.append("survivorship.source_priority: must be a list of source systems")
-        priority = []
-    batch_size = get("run", "batch_size", 1000)
-    if not isinstance(batch_size, int) or batch_size < 1:
-        problems.append("run.batch_size: must be a positive whole number")
-        batch_size = 1000
+    for section in doc:
+        if section not in _SECTION_NAMES and section != "pipelines":
+            problems.append(f"{section}: unknown section."
+                            f"{did_you_mean(str(section), [*_SECTION_NAMES, 'pipelines'])}")
+    sections = {name: _section(cls, doc.get(name), problems)
+                for name, cls in _SECTION_NAMES.items()}
     pipelines = tuple(p for name in doc.get("pipelines") or []
                       if (p := _load_pipeline(path.parent, str(name), problems)))
     if problems:
         raise ConfigError(str(path), problems)
-    return Config(path, store_url, bus_url, pipelines, rules, tuple(map(str, priority)),
-                  batch_size, str(get("log", "level", "warning")),
-                  str(get("log", "format", "auto")))
+    return Config(path=path, pipelines=pipelines, **sections)
+
+
+def _section(cls: type, value: Any, problems: list[str]) -> Any:
+    name = cls.section  # type: ignore[attr-defined]
+    if value is None:
+        return cls()
+    if not isinstance(value, dict):
+        problems.append(f"{name}: expected keys and values, got {value!r}")
+        return cls()
+    problems += settings_problems(cls, value, prefix=name)
+    # Check what is well typed further, so one run of `peyvand check` lists everything.
+    settings = parse_settings(cls, well_typed(cls, value), where=name, prefix=name)
+    problems += settings.problems() if hasattr(settings, "problems") else []
+    return settings
 
 
 def _find(base: Path, folder: str, name: str) -> Path | None:
@@ -129,12 +133,18 @@ def _load_pipeline(base: Path, name: str, problems: list[str]) -> PipelineConfig
     except (OSError, yaml.YAMLError) as exc:
         problems.append(f"{file}: cannot read the file: {exc}")
         return None
-    known = {"adapter", "options", "mapping", "source_system", "schedule", "description"}
-    for key in set(doc) - known:
-        problems.append(f"{file.name}: {key}: unknown key")
+    if not isinstance(doc, dict):
+        problems.append(f"{file.name}: expected keys such as adapter:, mapping:")
+        return None
+    for key in sorted(set(doc) - _PIPELINE_KEYS):
+        problems.append(f"{file.name}: {key}: unknown key.{did_you_mean(key, _PIPELINE_KEYS)}")
     for key in ("adapter", "mapping", "source_system"):
         if not doc.get(key):
             problems.append(f"{file.name}: {key}: required")
+    system = str(doc.get("source_system") or "")
+    if system and not _SOURCE_SYSTEM.fullmatch(system):
+        problems.append(f"{file.name}: source_system: {system!r} must be a name of up to 64 "
+                        "characters without spaces or '/'")
     mapping = _find(file.parent.parent, "mappings", str(doc.get("mapping", "")))
     if doc.get("mapping") and mapping is None:
         problems.append(f"{file.name}: mapping: no file mappings/{doc['mapping']}")
@@ -142,8 +152,7 @@ def _load_pipeline(base: Path, name: str, problems: list[str]) -> PipelineConfig
         return None
     return PipelineConfig(name=name, path=file, adapter=str(doc["adapter"]),
                           options=dict(doc.get("options") or {}), mapping=mapping,
-                          source_system=str(doc["source_system"]),
-                          schedule=str(doc.get("schedule", "manual")))
+                          source_system=system, schedule=str(doc.get("schedule", "manual")))
 
 
 def _apply_env(doc: dict[str, Any], environ: Mapping[str, str],

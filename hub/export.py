@@ -10,6 +10,7 @@ from typing import IO, Any
 from lxml import etree
 from sqlalchemy import Engine, select
 
+from hub.store.engine import reading
 from hub.store.tables import masters, source_records
 
 EXPORT_NS = "urn:peyvand:master:v1"
@@ -22,7 +23,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _masters(engine: Engine) -> Iterator[Any]:
-    with engine.connect() as conn:
+    with reading(engine, "exporting the master") as conn:
         yield from conn.execution_options(yield_per=1000).execute(
             select(masters).where(masters.c.status == "active").order_by(masters.c.id))
 
@@ -75,7 +76,8 @@ def write_xml(engine: Engine, stream: IO[str]) -> int:
 def write_xref(engine: Engine, path: Path) -> int:
     """One row per accepted source record: source_system,source_id,master_id."""
     n = 0
-    with path.open("w", encoding="utf-8", newline="") as f, engine.connect() as conn:
+    with path.open("w", encoding="utf-8", newline="") as f, \
+            reading(engine, "exporting the cross-reference") as conn:
         writer = csv.writer(f)
         writer.writerow(["source_system", "source_id", "master_id"])
         query = select(source_records.c.source_system, source_records.c.source_id,

@@ -6,9 +6,25 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 import structlog
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    """``log:`` in config.yaml.
+
+    Args:
+        level: the least severe level written.
+        format: ``auto`` (console on a terminal, JSON otherwise), ``console`` or ``json``.
+    """
+
+    section: ClassVar[str] = "log"
+    level: Literal["debug", "info", "warning", "error"] = "warning"
+    format: Literal["auto", "console", "json"] = "auto"
+
 
 # Keys whose values are personal data whatever they look like.
 PERSONAL_KEYS = frozenset({"name", "full_name", "email", "phone", "mobile", "national_code",

@@ -1,40 +1,65 @@
-"""Runs one pipeline: extract -> map -> standardize -> validate -> master, batch by batch.
+"""Runs one pipeline: extract -> prepare -> commit, batch by batch.
 
-A stage rejects a record by raising RecordRejected; the record goes to quarantine with
-its reason and the run goes on. Each batch commits its source records, master changes,
-quarantine entries, outbox events and the adapter's checkpoint in one transaction, so
-a crash anywhere loses nothing and a restart duplicates nothing.
+``prepare`` is a chain of stateless stages over one record (map, standardize, identify,
+validate); a stage rejects a record by raising ``RecordRejected``, and the record goes to
+quarantine with its reason while the run goes on. A prepared batch is handed to a
+``Sink`` (``hub.sink``), which commits it with the checkpoint of its last record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 import structlog
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from adapters import Adapter, get_adapter_class
-from hub.config import PipelineConfig
-from hub.errors import ConfigError, RecordRejected, StoreUnavailable
+from adapters import get_adapter_class
+from hub.adapter import Adapter, SourceContext
+from hub.errors import ConfigError, RecordRejected
 from hub.mapping import Mapping, load_mapping
-from hub.records import CanonicalRecord, RawRecord
-from hub.schema_model import Model, load_model
+from hub.records import CanonicalRecord, RawRecord, Target, Value
+from hub.sink import Committed, PreparedBatch, Sink
 from hub.standardize.fields import standardize
-from hub.store import checkpoints, quarantine
-from hub.store.engine import writing
-from hub.store.master import BatchOutcome, MasterIngest, unchanged_raw
+from hub.store.interactions import InteractionOutcome
+from hub.store.quarantine import QuarantineEntry, Rejection
 from hub.validation import validate
+
+if TYPE_CHECKING:
+    from hub.config import PipelineConfig
 
 log = structlog.get_logger("peyvand.pipeline")
 
-_IDENTIFYING = ("name.full", "name.given", "name.family", "organization.name", "nationalCode",
-                "emails.email", "phones.phone")
+# What must survive standardization for a record to identify anyone.
+IDENTIFYING = {
+    Target.CUSTOMER: ("name.full", "name.given", "name.family", "organization.name",
+                      "nationalCode", "emails.email", "phones.phone"),
+    Target.INTERACTION: ("contact.name", "contact.email", "contact.phone"),
+}
+_NOTHING_IDENTIFIES = {
+    Target.CUSTOMER: ("the record has no name, national code, e-mail or phone, so nothing "
+                      "identifies the customer", "name.full"),
+    Target.INTERACTION: ("the interaction has no contact name, e-mail or phone, so nothing "
+                         "identifies who it was with", "contact"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """``run:`` in config.yaml.
+
+    Args:
+        batch_size: records per committed batch (one transaction each).
+    """
+
+    section: ClassVar[str] = "run"
+    batch_size: int = 500
+
+    def problems(self) -> list[str]:
+        return [] if self.batch_size >= 1 else ["run.batch_size: must be 1 or more"]
 
 
 @dataclass
@@ -50,45 +75,69 @@ class RunStats:
     changed: int = 0
     linked: int = 0
     created: int = 0
-    merged: int = 0            # masters merged into another
+    merged: int = 0            # established masters merged into another
+    interactions: int = 0      # interactions stored (new or changed)
+    attached: int = 0          # of those, attached to a customer
     events: int = 0
 
-    def add(self, outcome: BatchOutcome) -> None:
-        self.unchanged += outcome.unchanged
-        self.added += outcome.added
-        self.changed += outcome.changed
-        self.linked += outcome.linked
-        self.created += len(outcome.created)
-        self.merged += sum(len(o) for _, o in outcome.merges)
-        self.events += outcome.events
+    def add(self, committed: Committed, read: int, rejected: int) -> None:
+        out = committed.outcome
+        self.read += read
+        self.rejected += rejected
+        self.quarantined += committed.quarantined
+        self.unchanged += out.unchanged
+        self.events += out.events
+        if isinstance(out, InteractionOutcome):
+            self.interactions += out.added + out.changed
+            self.attached += out.attached
+            return
+        self.added += out.added
+        self.changed += out.changed
+        self.linked += out.linked
+        self.created += len(out.created)
+        self.merged += out.merged
 
 
-def to_canonical(raw: RawRecord, mapping: Mapping, source_system: str, model: Model,
-                 raw_key: str | None = None) -> CanonicalRecord:
-    """Map, standardize and validate one record; raise RecordRejected naming the field."""
-    try:
-        fields = standardize(mapping.apply(raw), mapping.options)
-        if not any(path.partition(":")[0] in _IDENTIFYING for path in fields):
-            raise RecordRejected("the record has no name, national code, e-mail or phone, "
-                                 "so nothing identifies the customer", field="name.full")
-        record = CanonicalRecord(source_system, raw.source_id, "", fields, raw.location,
-                                 raw_key or raw_hash(raw, mapping))
-        record.content_hash = record.compute_hash()
-        validate(record, model)
-        return record
-    except RecordRejected as exc:
-        exc.source, exc.record = source_system, raw.source_id
-        raise
+@dataclass(frozen=True, slots=True)
+class Preparer:
+    """The stateless stages of one pipeline: map, standardize, identify, validate."""
+
+    mapping: Mapping
+    source_system: str
+
+    def __call__(self, raw: RawRecord, raw_key: str | None = None) -> CanonicalRecord:
+        """One record through every stage; RecordRejected names the source and record."""
+        try:
+            fields = standardize(self.mapping.apply(raw), self.mapping.model,
+                                 self.mapping.options)
+            self.identify(fields)
+            record = CanonicalRecord(self.source_system, raw.source_id, "", fields,
+                                     raw.location, raw_key or self.raw_hash(raw),
+                                     self.mapping.target)
+            record.content_hash = record.compute_hash()
+            validate(record, self.mapping.model)
+            return record
+        except RecordRejected as exc:
+            exc.source, exc.record = self.source_system, raw.source_id
+            raise
+
+    def identify(self, fields: dict[str, list[Value]]) -> None:
+        wanted = IDENTIFYING[self.mapping.target]
+        if not any(path.partition(":")[0] in wanted for path in fields):
+            reason, field_name = _NOTHING_IDENTIFIES[self.mapping.target]
+            raise RecordRejected(reason, field=field_name)
+
+    def raw_hash(self, raw: RawRecord) -> str:
+        """The raw record and the mapping that shapes it: equal means nothing to redo."""
+        blob = f"{raw.content_hash()}:{self.mapping.fingerprint}".encode()
+        return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def raw_hash(raw: RawRecord, mapping: Mapping) -> str:
-    return hashlib.sha256(f"{raw.content_hash()}:{mapping.fingerprint}".encode()).hexdigest()[:32]
-
-
-def build_adapter(cfg: PipelineConfig) -> Adapter:
+def build_adapter(cfg: PipelineConfig, context: SourceContext | None = None) -> Adapter:
     """The pipeline's adapter with its settings checked (ConfigError lists every problem)."""
     return get_adapter_class(cfg.adapter, where=str(cfg.path)).from_options(
-        cfg.options, where=str(cfg.path), base_dir=cfg.path.parent)
+        cfg.options, where=str(cfg.path),
+        context=context or SourceContext(base_dir=cfg.path.parent))
 
 
 def check_all(pipelines: Sequence[PipelineConfig]) -> None:
@@ -104,7 +153,7 @@ def check_all(pipelines: Sequence[PipelineConfig]) -> None:
         raise ConfigError("the pipelines", problems)
 
 
-def run_pipeline(cfg: PipelineConfig, engine: Engine, ingest: MasterIngest, *,
+def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
                  batch_size: int = 500,
                  on_progress: Callable[[int], None] | None = None,
                  on_total: Callable[[int | None], None] | None = None) -> RunStats:
@@ -113,96 +162,75 @@ def run_pipeline(cfg: PipelineConfig, engine: Engine, ingest: MasterIngest, *,
     ``on_total(n)`` is told how many records the source expects (None: unknown) before
     the first batch, ``on_progress(n)`` how many were committed after each batch.
     """
-    adapter, mapping, model = build_adapter(cfg), load_mapping(cfg.mapping), load_model()
+    adapter, mapping = build_adapter(cfg, context), load_mapping(cfg.mapping)
+    prepare = Preparer(mapping, cfg.source_system)
+    start = sink.checkpoint(cfg.name)
     if on_total:
-        on_total(adapter.estimate_total())
+        on_total(adapter.estimate_total(start) if adapter.features.estimate else None)
     stats = RunStats(cfg.name)
-    with engine.connect() as conn:
-        start = checkpoints.load(conn, cfg.name)
     bound = log.bind(pipeline=cfg.name, source=cfg.source_system)
-    for batch in _batches(adapter.extract(start), batch_size):
-        accepted, rejected = [], []
-        hashes = {raw.source_id: raw_hash(raw, mapping) for raw in batch}
-        with engine.connect() as conn:
-            seen = unchanged_raw(conn, cfg.source_system, hashes)
-        stats.unchanged += len(seen)
-        for raw in batch:
-            if raw.source_id in seen:
-                continue
-            try:
-                canon = to_canonical(raw, mapping, cfg.source_system, model, hashes[raw.source_id])
-                accepted.append((canon, raw))
-            except RecordRejected as exc:
-                rejected.append(quarantine.Rejection(cfg.name, cfg.source_system, raw, exc))
-                bound.info("record rejected", record=raw.source_id, field=exc.field,
-                           reason=exc.reason)
-        new_quarantined, outcome = _commit(engine, ingest, cfg.name, adapter.position(),
-                                           accepted, rejected)
-        stats.read += len(batch)
-        stats.rejected += len(rejected)
-        stats.quarantined += new_quarantined
-        stats.add(outcome)
-        bound.info("batch committed", records=len(batch), rejected=len(rejected),
-                   created=len(outcome.created), linked=outcome.linked,
-                   unchanged=outcome.unchanged, events=outcome.events)
+    for records in _batches(adapter.read(start), batch_size):
+        batch = prepare_batch(cfg, prepare, sink, records)
+        committed = sink.commit(batch)
+        stats.add(committed, len(records), len(batch.rejected))
+        bound.info("batch committed", records=len(records), rejected=len(batch.rejected),
+                   unchanged=committed.outcome.unchanged, events=committed.outcome.events)
         if on_progress:
-            on_progress(len(batch))
+            on_progress(len(records))
     return stats
 
 
+def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
+                  records: list[RawRecord]) -> PreparedBatch:
+    """Run the stateless stages over ``records``; skip those stored from the same raw data."""
+    batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target,
+                          checkpoint=records[-1].checkpoint)
+    hashes = {raw.source_id: prepare.raw_hash(raw) for raw in records}
+    seen = sink.unchanged(cfg.source_system, hashes)
+    for raw in records:
+        if raw.source_id in seen:
+            continue
+        try:
+            batch.accepted.append((prepare(raw, hashes[raw.source_id]), raw))
+        except RecordRejected as exc:
+            batch.rejected.append(Rejection(cfg.name, cfg.source_system, raw, exc))
+            log.info("record rejected", pipeline=cfg.name, record=raw.source_id,
+                     field=exc.field, reason=exc.reason)
+    return batch
+
+
 def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
-    # Pull exactly ``size`` records, so the adapter's position() covers this batch only.
     while batch := list(itertools.islice(records, size)):
         yield batch
 
 
-@retry(retry=retry_if_exception_type(StoreUnavailable), stop=stop_after_attempt(5),
-       wait=wait_exponential(multiplier=0.2, max=5), reraise=True)
-def _commit(engine: Engine, ingest: MasterIngest, pipeline: str, position: object,
-            accepted: list[tuple[CanonicalRecord, RawRecord]],
-            rejected: list[quarantine.Rejection]) -> tuple[int, BatchOutcome]:
-    """One transaction per batch; a locked or unreachable store is retried."""
-    try:
-        with writing(engine) as conn:
-            outcome = ingest.ingest(conn, accepted)
-            quarantine.resolve(conn, [(c.source_system, c.source_id) for c, _ in accepted])
-            new = quarantine.add(conn, rejected)  # appends events: keep near the commit
-            checkpoints.save(conn, pipeline, position)  # type: ignore[arg-type]
-            return new, outcome
-    except OperationalError as exc:
-        raise StoreUnavailable(f"the store failed during a batch of {pipeline}: {exc.orig}") \
-            from exc
+def replay(entries: Iterable[QuarantineEntry], pipelines: Sequence[PipelineConfig],
+           sink: Sink) -> tuple[int, int]:
+    """Run quarantine entries through their pipeline's stages again, after a fix.
 
-
-def replay_quarantine(engine: Engine, pipelines: Sequence[PipelineConfig],
-                      ingest: MasterIngest, ids: Sequence[int] = ()) -> tuple[int, int]:
-    """Run open quarantine entries through their pipeline's stages again, after a fix.
-
-    Accepted records join the master and their entries are resolved, in one transaction;
-    the rest stay open with their reason brought up to date. Returns (accepted, still open).
+    Accepted records join the master and their entries are resolved; the rest stay open
+    with their reason brought up to date. One transaction per pipeline. Returns
+    (accepted, still open).
     """
     by_name = {p.name: p for p in pipelines}
-    entries = [e for e in quarantine.entries(engine) if not ids or e.id in ids]
-    mappings: dict[str, Mapping] = {}
-    accepted: list[tuple[CanonicalRecord, RawRecord]] = []
-    still: list[tuple[int, RecordRejected]] = []
-    model = load_model()
+    grouped: dict[str, list[QuarantineEntry]] = {}
     for entry in entries:
-        cfg = by_name.get(entry.pipeline)
-        if cfg is None:
+        if entry.pipeline not in by_name:
             raise ConfigError("quarantine replay", [
                 f"entry #{entry.id} came from pipeline {entry.pipeline!r}, "
                 "which is not in the configuration"])
-        if cfg.name not in mappings:
-            mappings[cfg.name] = load_mapping(cfg.mapping)
-        mapping = mappings[cfg.name]
-        raw = RawRecord(entry.source_id, entry.raw, entry.location)
-        try:
-            accepted.append((to_canonical(raw, mapping, cfg.source_system, model), raw))
-        except RecordRejected as exc:
-            still.append((entry.id, exc))
-    with writing(engine) as conn:
-        ingest.ingest(conn, accepted)
-        quarantine.resolve(conn, [(c.source_system, c.source_id) for c, _ in accepted])
-        quarantine.update_reasons(conn, still)
-    return len(accepted), len(still)
+        grouped.setdefault(entry.pipeline, []).append(entry)
+    accepted = still = 0
+    for name, group in grouped.items():
+        cfg = by_name[name]
+        prepare = Preparer(load_mapping(cfg.mapping), cfg.source_system)
+        batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target)
+        for entry in group:
+            raw = RawRecord.from_storable(entry.source_id, entry.raw, entry.location)
+            try:
+                batch.accepted.append((prepare(raw), raw))
+            except RecordRejected as exc:
+                batch.reasons.append((entry.id, exc))
+        sink.commit(batch)
+        accepted, still = accepted + len(batch.accepted), still + len(batch.reasons)
+    return accepted, still

@@ -1,8 +1,10 @@
-"""The canonical model as the mapping sees it: the leaf fields of schemas/customer.xsd.
+"""The canonical model as the mapping sees it: the leaf fields of a target's schema.
 
-A field path is the dotted element path below the root (``addresses.address.city``);
-a leaf with an enumerated attribute besides ``raw`` (phone ``type``, consent
-``channel``) takes that value as a qualifier: ``phones.phone:mobile``.
+Each target (``customer``, ``interaction``) is ``schemas/<target>.xsd``. A field path is
+the dotted element path below the root (``addresses.address.city``); a leaf with an
+enumerated attribute besides ``raw`` (phone ``type``, consent ``channel``) takes that
+value as a qualifier: ``phones.phone:mobile``. Each leaf knows its XSD type's name
+(``Phone``, ``Email``, ``Date``...), which picks the standardizer that cleans it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ class FieldSpec:
     qualifier_attr: str | None      # "type" for phones.phone, "channel" for consents
     qualifiers: tuple[str, ...]     # allowed qualifier values
     simple_type: xmlschema.validators.XsdSimpleType
+    type_name: str                  # the XSD type's local name: Phone, Email, Text, dateTime
+
+    @property
+    def enumeration(self) -> tuple[str, ...]:
+        """The allowed values of an enumerated type (empty for other types)."""
+        return tuple(self.simple_type.enumeration or ())
 
     def accepts(self, value: str) -> bool:
         """Whether ``value`` is a valid lexical value of the leaf's XSD type."""
@@ -70,7 +78,17 @@ def _walk(elem: xmlschema.XsdElement, prefix: str, out: dict[str, FieldSpec]) ->
                               child.attributes.items() if name != "raw" and a.type.enumeration),
                              (None, ()))
             simple = child.type if child.type.is_simple() else child.type.content
-            out[path] = FieldSpec(path, len(out), rep, qualifier[0], qualifier[1], simple)
+            out[path] = FieldSpec(path, len(out), rep, qualifier[0], qualifier[1], simple,
+                                  _type_name(child.type))
         elif child.type.is_complex() and child.type.content and len(child.type.content):
             _walk(child, f"{path}.", out)
         # Elements with attributes only (source) are filled in by the pipeline, not mapped.
+
+
+def _type_name(xsd_type: xmlschema.validators.XsdType) -> str:
+    # Named types keep their name (c:Phone -> Phone); xs:dateTime is "dateTime".
+    named = xsd_type if xsd_type.name else xsd_type.base_type
+    return str(named.local_name) if named is not None and named.name else "string"
+
+
+TARGETS = ("customer", "interaction")

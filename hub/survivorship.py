@@ -7,16 +7,26 @@ e-mails and phones keep every distinct value, ordered the same way.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from hub.records import CanonicalRecord
-from hub.standardize.persian_text import text_key
-from hub.standardize.person_names import compact_key, skeleton
+from hub.records import CanonicalRecord, display_name
 
 MULTI_VALUED = ("emails.email", "phones.phone")
+
+
+@dataclass(frozen=True, slots=True)
+class SurvivorshipSettings:
+    """``survivorship:`` in config.yaml.
+
+    Args:
+        source_priority: source systems, most trusted first; a single-valued field
+            takes its value from the first of them that has one.
+    """
+
+    section: ClassVar[str] = "survivorship"
+    source_priority: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +38,7 @@ class Linked:
 
 
 def build_golden(linked: Sequence[Linked], priority: Sequence[str]) -> dict[str, Any]:
-    """The golden record as JSON: fields with provenance, display name, sources."""
+    """The golden record as stored: fields with provenance, display name, sources."""
     rank = {system: i for i, system in enumerate(priority)}
     newest_first = sorted(linked, key=lambda i: i.received, reverse=True)
     ordered = sorted(newest_first, key=lambda i: rank.get(i.record.source_system, len(rank)))
@@ -44,34 +54,12 @@ def build_golden(linked: Sequence[Linked], priority: Sequence[str]) -> dict[str,
             for value in values:
                 if all(k["value"] != value.value for k in kept):
                     kept.append({"value": value.value, "source": source})
-    given_family = " ".join(v[0]["value"] for k in ("name.given", "name.family")
-                            if (v := fields.get(k)))
-    full = fields.get("name.full") or fields.get("organization.name")
+
+    def first(path: str) -> str | None:
+        return fields[path][0]["value"] if fields.get(path) else None
+
     return {
-        "display_name": full[0]["value"] if full else given_family,
+        "display_name": display_name(first),
         "fields": dict(sorted(fields.items())),
         "sources": sorted(f"{i.record.source_system}/{i.record.source_id}" for i in linked),
     }
-
-
-def search_text(linked: Sequence[Linked]) -> str:
-    """Every name the customer is known by, as ``| term | term |``: folded text, compact
-    form, and ``~skeleton`` terms (whole name and each word) for cross-script search."""
-    terms: list[str] = []
-    for item in linked:
-        rec = item.record
-        names = [n for t in ("name.full", "name.given", "name.family", "organization.name")
-                 for n in rec.values(t)]
-        names.append(" ".join(rec.values("name.given") + rec.values("name.family")))
-        for name in filter(None, names):
-            terms += _search_terms(name)
-    unique = dict.fromkeys(t for t in terms if t.strip("~"))
-    return "| " + " | ".join(unique) + " |" if unique else ""
-
-
-@functools.lru_cache(maxsize=65536)
-def _search_terms(name: str) -> tuple[str, ...]:
-    # A master's golden record is rebuilt often; its names rarely change.
-    skel = skeleton(name)
-    return (text_key(name), compact_key(name), "~" + skel.replace(" ", ""),
-            *("~" + word for word in skel.split()))

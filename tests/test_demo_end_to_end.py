@@ -114,7 +114,7 @@ def test_every_invalid_row_is_quarantined_with_file_row_and_field(demo, truth) -
     for ref, field in invalid.items():
         entry = entries[ref]
         assert entry.field.partition(":")[0] == field
-        sentence = quarantine.describe(entry)
+        sentence = entry.describe()
         file = "accounting_customers.csv" if ref[0] == "accounting" else "sales_leads.xlsx"
         assert sentence.startswith(file)
         assert " row " in sentence and f"record {ref[1]}" in sentence

@@ -9,19 +9,12 @@ from lxml import etree
 from sqlalchemy import Engine
 
 from hub.export import safe_cell, write_csv, write_xml
-from hub.matching.compare import MatchRules
-from hub.records import CanonicalRecord, RawRecord, Value
-from hub.store.master import MasterIngest
+from hub.testing import ingest, record
 
 
 def _load(engine: Engine, name: str) -> None:
-    canon = CanonicalRecord("crm", "1", "", {"kind": [Value("person", "person")],
-                                              "name.full": [Value(name, name)],
-                                              "phones.phone:mobile": [Value("+989121234567",
-                                                                            "0912 123 4567")]})
-    canon.content_hash = canon.compute_hash()
-    with engine.begin() as conn:
-        MasterIngest(MatchRules(), ()).ingest(conn, [(canon, RawRecord("1", {"n": name}))])
+    ingest(engine, [record("crm", "1", {"kind": "person", "name.full": name,
+                                        "phones.phone:mobile": "+989121234567"})])
 
 
 def test_formula_cells_are_neutralized(sqlite_engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""Ingest into the master on SQLite and PostgreSQL: create, link, merge, idempotency."""
+"""The master repository on SQLite and PostgreSQL: a plan applied, its events, its evidence."""
 
 from __future__ import annotations
 
@@ -6,27 +6,22 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from hub.matching.compare import MatchRules
-from hub.records import CanonicalRecord, RawRecord, Value
-from hub.store.master import MasterIngest
+from hub.records import CanonicalRecord, RawRecord
 from hub.store.outbox import read
 from hub.store.queries import count_masters, get_master
-from hub.store.tables import blocking_keys, masters, source_records
+from hub.store.tables import blocking_keys, links, masters, source_records
+from hub.testing import ingest, record
 
 _PATHS = {"name": "name.full", "nc": "nationalCode", "email": "emails.email",
           "mobile": "phones.phone:mobile", "birth": "birthDate"}
 
 
 def _rec(system: str, sid: str, **fields: str) -> tuple[CanonicalRecord, RawRecord]:
-    canon = CanonicalRecord(system, sid, "", {_PATHS[k]: [Value(v, v)]
-                                              for k, v in fields.items()})
-    canon.content_hash = canon.compute_hash()
-    return canon, RawRecord(sid, dict(fields), f"{system}.csv row {sid}")
+    return record(system, sid, {_PATHS[k]: v for k, v in fields.items()})
 
 
 def _ingest(engine: Engine, batch: list[Any], priority: tuple[str, ...] = ("erp",)) -> Any:
-    with engine.begin() as conn:
-        return MasterIngest(MatchRules(), priority).ingest(conn, batch)
+    return ingest(engine, batch, priority)
 
 
 def _master_of(engine: Engine, system: str, sid: str) -> str:
@@ -42,7 +37,7 @@ def test_duplicates_within_a_batch_become_one_master(engine: Engine) -> None:
         _rec("erp", "2", name="علی کریمی", mobile="+989121234567", email="ali@x.ir"),
         _rec("erp", "3", name="سارا احمدی", email="sara@x.ir"),
     ])
-    assert len(out.created) == 2 and out.linked == 1 and out.merges == []
+    assert len(out.created) == 2 and out.linked == 1 and out.merged == 0
     assert _master_of(engine, "erp", "1") == _master_of(engine, "erp", "2")
     assert count_masters(engine) == 2
     events = read(engine)
@@ -65,7 +60,7 @@ def test_a_record_holding_two_masters_keys_merges_them(engine: Engine) -> None:
     older, newer = _master_of(engine, "erp", "1"), _master_of(engine, "web", "a")
     assert older != newer
     out = _ingest(engine, [_rec("web", "b", email="reza@x.ir", mobile="+989351112233")])
-    assert out.merges == [(older, [newer])]
+    assert out.merged == 1
     for sid in (("erp", "1"), ("web", "a"), ("web", "b")):
         assert _master_of(engine, *sid) == older
     with engine.connect() as conn:
@@ -76,14 +71,19 @@ def test_a_record_holding_two_masters_keys_merges_them(engine: Engine) -> None:
         assert stale == 0
     merged = read(engine, types=["customer.merged"])
     assert len(merged) == 1 and merged[0].subject == older
-    assert merged[0].data["merged"] == [newer]
+    assert merged[0].data["merged_ids"] == [newer]
+    assert merged[0].data["customer"]["id"] == older
     assert merged[0].version == 2
-    golden = get_master(engine, older)[0].golden  # type: ignore[index]
-    assert golden["sources"] == ["erp/1", "web/a", "web/b"]
+    view = get_master(engine, older)
+    assert view is not None and view.sources == ["erp/1", "web/a", "web/b"]
     # Survivorship: erp is trusted first, so its name wins; every phone and e-mail stays.
-    assert golden["display_name"] == "رضا یزدانی"
-    assert golden["fields"]["emails.email"] == [{"value": "reza@x.ir", "source": "web/b"}] or \
-        golden["fields"]["emails.email"][0]["value"] == "reza@x.ir"
+    assert view.display_name == "رضا یزدانی"
+    assert [v.value for v in view.values if v.path == "emails.email"] == ["reza@x.ir"]
+    # The links say why: web/a was moved by the merge that web/b's e-mail and mobile made.
+    why = {(r.source_system, r.source_id): (r.decision, r.evidence) for r in view.records}
+    assert why[("web", "a")][0] == "merged"
+    assert why[("web", "a")][1]["by"] == {"system": "web", "id": "b"}
+    assert why[("web", "b")][0] == "joined"
 
 
 def test_changed_record_moves_and_old_master_retires(engine: Engine) -> None:
@@ -94,8 +94,8 @@ def test_changed_record_moves_and_old_master_retires(engine: Engine) -> None:
     out = _ingest(engine, [_rec("erp", "2", name="مینا رحیمی", email="mina@x.ir")])
     assert out.changed == 1
     assert _master_of(engine, "erp", "2") == _master_of(engine, "erp", "1")
-    row, records = get_master(engine, old)  # type: ignore[misc]
-    assert row.status == "retired" and records == []
+    view = get_master(engine, old)
+    assert view is not None and view.status == "retired" and view.records == []
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(source_records)).scalar_one()
     assert total == 2
@@ -122,6 +122,33 @@ def test_a_master_never_gathers_two_national_codes(engine: Engine) -> None:
     assert _master_of(engine, "erp", "3") == son
     # A record without a national code that touches both: no merge of the two people.
     out = _ingest(engine, [_rec("web", "a", email="home@x.ir", mobile="+989121110000")])
-    assert out.merges == []
+    assert out.merged == 0
     assert father != _master_of(engine, "erp", "2")
     assert count_masters(engine) == 2
+
+
+def test_an_edited_record_with_no_other_match_keeps_its_master_id(engine: Engine) -> None:
+    _ingest(engine, [_rec("erp", "1", name="نگار صالحی", email="negar@x.ir")])
+    master = _master_of(engine, "erp", "1")
+    out = _ingest(engine, [_rec("erp", "1", name="نگار صالحی", email="negar.new@x.ir")])
+    assert out.changed == 1 and out.created == []
+    assert _master_of(engine, "erp", "1") == master
+    updated = read(engine, types=["customer.updated"])
+    assert [(e.subject, e.version) for e in updated] == [(master, 2)]
+    assert updated[0].data["customer"]["fields"]["emails.email"] == [
+        {"value": "negar.new@x.ir", "source": {"system": "erp", "id": "1"}}]
+
+
+def test_every_decision_is_kept_with_its_evidence(engine: Engine) -> None:
+    _ingest(engine, [_rec("erp", "1", name="علی کریمی", mobile="+989121234567"),
+                     _rec("erp", "2", name="Ali Karimi", mobile="+989121234567")])
+    _ingest(engine, [_rec("erp", "2", name="Ali Karimi", mobile="+989121234567",
+                          email="ali@x.ir")])
+    with engine.connect() as conn:
+        rows = conn.execute(select(source_records.c.source_id, links.c.decision,
+                                   links.c.evidence)
+                            .join(links, links.c.source_record_id == source_records.c.id)
+                            .order_by(links.c.id)).all()
+    assert [(sid, decision) for sid, decision, _ in rows] == [
+        ("1", "new"), ("2", "joined"), ("2", "joined")]
+    assert rows[1].evidence == {"rule": "same mobile", "record": {"system": "erp", "id": "1"}}

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
+from hub.events import EventType, NewEvent
 from hub.store import outbox
-from hub.store.outbox import NewEvent
 
 EVENTS = [
-    NewEvent("customer.created", "M1", 1, {"name": "مریم احمدی"}),
-    NewEvent("record.rejected", "erp/42", None, {"reason": "bad phone"}),
-    NewEvent("customer.updated", "M1", 2, {"changed": ["email"]}),
+    NewEvent(EventType.CUSTOMER_CREATED, "M1", 1, {"name": "مریم احمدی"}),
+    NewEvent(EventType.RECORD_REJECTED, "erp/42", None, {"reason": "bad phone"}),
+    NewEvent(EventType.CUSTOMER_UPDATED, "M1", 2, {"changed": ["email"]}),
 ]
 
 
@@ -37,6 +37,7 @@ def test_append_then_read_gives_the_events_in_order(engine: Engine) -> None:
     assert first.published_at is None
     assert first.created_at.tzinfo is not None
     assert first.envelope() == {
+        "schema": "urn:peyvand:event:v1",
         "event_id": first.event_id,
         "type": "customer.created",
         "seq": first.seq,
@@ -97,11 +98,11 @@ def test_postgres_appends_commit_in_seq_order(pg_engine: Engine) -> None:
     done = threading.Event()
 
     def second_writer() -> None:
-        _append(pg_engine, [NewEvent("customer.updated", "M2", 2, {})])
+        _append(pg_engine, [NewEvent(EventType.CUSTOMER_UPDATED, "M2", 2, {})])
         done.set()
 
     with pg_engine.connect() as conn, conn.begin():
-        outbox.append(conn, [NewEvent("customer.created", "M1", 1, {})])
+        outbox.append(conn, [NewEvent(EventType.CUSTOMER_CREATED, "M1", 1, {})])
         writer = threading.Thread(target=second_writer)
         writer.start()
         assert not done.wait(0.5), "the second append must wait for the first commit"

@@ -36,6 +36,7 @@ from tenacity import (
 from hub.bus.topology import EVENTS, connect, declare_topology, mask_url
 from hub.errors import BusUnavailable, ConfigError
 from hub.store import outbox
+from hub.store.engine import reading, unit_of_work
 
 log = structlog.get_logger(__name__)
 
@@ -126,7 +127,7 @@ def relay_outbox(
 
 
 def _relay_batch(engine: Engine, producer: Producer, batch_size: int) -> int:
-    with engine.connect() as db:
+    with reading(engine, "reading the outbox") as db:
         events = outbox.unpublished(db, batch_size)
     for event in events:
         # With confirm_publish on, py-amqp returns only once the broker has acked.
@@ -138,6 +139,6 @@ def _relay_batch(engine: Engine, producer: Producer, batch_size: int) -> int:
             headers={"event_type": event.type, "seq": event.seq},
         )
     if events:
-        with engine.begin() as db:
+        with unit_of_work(engine, "marking events published") as db:
             outbox.mark_published(db, [event.seq for event in events])
     return len(events)

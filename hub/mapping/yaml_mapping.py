@@ -7,7 +7,6 @@ cleaning values is the standardizers' job, so it happens in one place.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 from collections.abc import Iterable
@@ -17,15 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from lxml import etree
 
 from hub import __version__
 from hub.errors import MappingError, MappingFailed
-from hub.records import RawRecord
-from hub.schema_model import Model, load_model
-from hub.standardize.persian_text import text_key
+from hub.records import RawRecord, Target
+from hub.schema_model import TARGETS, Model, load_model
+from hub.standardize.persian_text import header_key, text_key
+from hub.suggest import did_you_mean
 
 _OPS = {"from", "join", "constant", "with", "split", "take", "lookup", "default",
-        "calendar", "day_first"}
+        "calendar", "day_first", "timezone"}
+_TYPE_OPTIONS = {"calendar": "Date", "day_first": "Date", "timezone": "dateTime"}
 _TAKES = ("first", "last", "all_but_first", "all_but_last")
 _CALENDARS = ("auto", "jalali", "gregorian")
 
@@ -42,7 +44,7 @@ class Rule:
     take: str | None = None
     lookup: dict[str, str] | None = None  # text_key(source value) -> canonical value
     default: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)  # calendar, day_first
+    options: dict[str, Any] = field(default_factory=dict)  # calendar, day_first, timezone
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -54,9 +56,13 @@ class Mapping:
     """A checked mapping; ``apply`` turns a raw record into target -> raw strings."""
 
     path: Path
-    target: str
+    target: Target
     rules: tuple[Rule, ...]
     fingerprint: str   # changes when the file or Peyvand's version does: reprocess then
+
+    @property
+    def model(self) -> Model:
+        return load_model(self.target)
 
     @property
     def options(self) -> dict[str, dict[str, Any]]:
@@ -64,6 +70,9 @@ class Mapping:
 
     def apply(self, record: RawRecord) -> dict[str, list[str]]:
         """Values per target, as raw text; empty cells are left out."""
+        if isinstance(record.data, etree._Element):
+            raise MappingFailed("this record is an XML document; a YAML mapping reads "
+                                "columns, so XML sources need an XSLT mapping")
         columns = _column_index(tuple(record.data))
         out: dict[str, list[str]] = {}
         for rule in self.rules:
@@ -78,7 +87,7 @@ class Mapping:
         try:
             return columns[key]
         except KeyError:
-            name = next(c for r in self.rules for c in r.columns if text_key(c) == key)
+            name = next(c for r in self.rules for c in r.columns if header_key(c) == key)
             known = ", ".join(repr(c) for c in record.data)
             raise MappingError(str(self.path), [
                 f"column {name!r} is not in the source ({record.location or record.source_id});"
@@ -127,23 +136,22 @@ def _text(value: Any) -> str | None:
 
 @functools.cache
 def _keys(columns: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(text_key(c) for c in columns)
+    return tuple(header_key(c) for c in columns)
 
 
 _index_cache: dict[tuple[str, ...], dict[str, str]] = {}
 
 
 def _column_index(header: tuple[str, ...]) -> dict[str, str]:
-    """Source header names by their text key: ``كد ملي`` finds ``کد ملی``."""
+    """Source header names by their key: ``كد ملي`` finds ``کد ملی`` (``header_key``)."""
     index = _index_cache.get(header)
     if index is None:
-        index = _index_cache[header] = {text_key(h): h for h in header}
+        index = _index_cache[header] = {header_key(h): h for h in header}
     return index
 
 
 def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
     """Read ``path`` and check every rule against the XSD; raise MappingError listing all."""
-    model = model or load_model()
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -151,8 +159,11 @@ def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
     problems: list[str] = []
     if not isinstance(doc, dict) or not isinstance(doc.get("fields"), dict):
         raise MappingError(str(path), ["expected a mapping with a 'fields:' table"])
-    if doc.get("target", "customer") != model.root:
-        problems.append(f"target: only {model.root!r} is supported")
+    target = str(doc.get("target", "customer"))
+    if target not in TARGETS:
+        raise MappingError(str(path), [f"target: {target!r} is not a target; use one of "
+                                       f"{', '.join(TARGETS)}.{did_you_mean(target, TARGETS)}"])
+    model = model or load_model(target)
     unknown_top = set(doc) - {"target", "fields", "description"}
     problems += [f"{k}: unknown key" for k in sorted(unknown_top)]
     rules = []
@@ -163,7 +174,8 @@ def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
     if problems:
         raise MappingError(str(path), problems)
     text = path.read_bytes() + __version__.encode()
-    return Mapping(path, model.root, tuple(rules), hashlib.sha256(text).hexdigest()[:16])
+    return Mapping(path, Target(model.root), tuple(rules),
+                   hashlib.sha256(text).hexdigest()[:16])
 
 
 def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Rule | None:
@@ -171,9 +183,8 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
     path, _, qualifier = target.partition(":")
     fspec = model.fields.get(path)
     if fspec is None:
-        close = difflib.get_close_matches(path, model.fields, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        problems.append(f"{where}: {path!r} is not a field of {model.root}.xsd.{hint}")
+        problems.append(f"{where}: {path!r} is not a field of {model.root}.xsd."
+                        f"{did_you_mean(path, model.fields)}")
         return None
     if qualifier and qualifier not in fspec.qualifiers:
         allowed = ", ".join(fspec.qualifiers) or "none"
@@ -183,9 +194,7 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
         problems.append(f"{where}: expected a table like {{from: column}}, got {spec!r}")
         return None
     for key in sorted(set(spec) - _OPS):
-        close = difflib.get_close_matches(key, _OPS, n=1)
-        problems.append(f"{where}: unknown key {key!r}." +
-                        (f" Did you mean {close[0]!r}?" if close else ""))
+        problems.append(f"{where}: unknown key {key!r}.{did_you_mean(key, _OPS)}")
     sources = [k for k in ("from", "join", "constant") if k in spec]
     if len(sources) != 1:
         problems.append(f"{where}: give exactly one of from, join, constant "
@@ -212,9 +221,11 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
     for value in canonical:
         if not fspec.accepts(str(value)):
             problems.append(f"{where}: {value!r} is not a valid {path} in {model.root}.xsd")
-    options = {k: spec[k] for k in ("calendar", "day_first") if k in spec}
-    if options and path != "birthDate":
-        problems.append(f"{where}: calendar and day_first apply to dates only")
+    options = {k: spec[k] for k in _TYPE_OPTIONS if k in spec}
+    for key in options:
+        if fspec.type_name != _TYPE_OPTIONS[key]:
+            kind = "dates" if _TYPE_OPTIONS[key] == "Date" else "date-times"
+            problems.append(f"{where}: {key} applies to {kind} only")
     if options.get("calendar", "auto") not in _CALENDARS:
         problems.append(f"{where}: calendar must be one of {', '.join(_CALENDARS)}")
     return Rule(

@@ -1,12 +1,20 @@
-"""The part of a canonical record that matching looks at, computed once per record."""
+"""The part of a canonical record that matching looks at, computed once per record.
+
+A profile is stored beside its source record (``source_records.profile``), so finding
+candidates reads small profiles instead of decoding whole canonical records. It carries
+``VERSION``: a profile written by another version is recomputed from the record.
+"""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from hub.records import CanonicalRecord
 from hub.standardize.person_names import compact_key, name_key, skeleton
+
+VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +44,20 @@ class Profile:
     def all_keys(self) -> list[str]:
         return self.exact_keys() + self.fuzzy_keys()
 
+    def to_json(self) -> list[Any]:
+        """A compact list for the store (``from_json`` reads it back)."""
+        return [VERSION, self.national_code, sorted(self.emails), sorted(self.mobiles),
+                self.birth_date, sorted(self.postal_codes), self.name_key,
+                self.name_compact, self.skeleton]
 
-def display_name(record: CanonicalRecord) -> str:
-    """The person's or organization's name as one string ('' when there is none)."""
-    full = record.first("name.full")
-    if full:
-        return full
-    parts = [record.first("name.given"), record.first("name.family")]
-    joined = " ".join(p for p in parts if p)
-    return joined or record.first("organization.name") or ""
+    @classmethod
+    def from_json(cls, data: Any) -> Profile | None:
+        """The stored profile, or None when it is missing or of another version."""
+        if not isinstance(data, list) or not data or data[0] != VERSION:
+            return None
+        _, code, emails, mobiles, birth, postal, key, compact, skel = data
+        return cls(code, frozenset(emails), frozenset(mobiles), birth, frozenset(postal),
+                   key, compact, skel)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -56,7 +69,7 @@ def _name_forms(name: str) -> tuple[str, str, str]:
 
 
 def profile_of(record: CanonicalRecord) -> Profile:
-    key, compact, skel = _name_forms(display_name(record))
+    key, compact, skel = _name_forms(record.display_name())
     return Profile(
         national_code=record.first("nationalCode"),
         emails=frozenset(record.values("emails.email")),

@@ -1,4 +1,10 @@
-"""Which standardizer cleans which canonical field; raw text is kept beside each value."""
+"""Which standardizer cleans which canonical field; raw text is kept beside each value.
+
+A field is cleaned by its XSD type (``schemas/common_types.xsd``): every ``Phone`` goes
+to E.164, a customer's mobile and an interaction's contact phone alike. An enumerated
+type is lower-cased to its canonical spelling. A few paths need more than their type
+says, and are listed as explicit overrides (honorifics split off ``name.full``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from typing import Any
 
 from hub.errors import InvalidValue, StandardizationFailed
 from hub.records import Value
+from hub.schema_model import FieldSpec, Model
 from hub.standardize.dates import standardize_date
+from hub.standardize.datetimes import DEFAULT_TIMEZONE, standardize_datetime
 from hub.standardize.emails import standardize_email
 from hub.standardize.national_codes import (
     standardize_economic_code,
@@ -30,22 +38,29 @@ def _simple(fn: Callable[[str], str]) -> Cleaner:
 
 def _full_name(target: str, raw: str, _opts: Mapping[str, Any]) -> list[tuple[str, str]]:
     honorific, name = split_honorifics(raw)
-    return [("name.honorific", honorific), (target, name)] if honorific else [(target, name)]
+    if not honorific:
+        return [(target, name)]
+    return [(target.rpartition(".")[0] + ".honorific", honorific), (target, name)]
 
 
 def _phone(target: str, raw: str, _opts: Mapping[str, Any]) -> list[tuple[str, str]]:
     e164, kind = standardize_phone(raw)
-    hint = target.partition(":")[2]
+    path, _, hint = target.partition(":")
     # The number itself knows mobile from landline better than a column header does;
     # a fax cannot be told from a landline, so the mapping's "fax" stands.
     if hint == "fax" or kind == "other":
         kind = hint or kind
-    return [(f"phones.phone:{kind}", e164)]
+    return [(f"{path}:{kind}", e164)]
 
 
 def _date(target: str, raw: str, opts: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(target, standardize_date(raw, calendar=opts.get("calendar", "auto"),
                                       day_first=opts.get("day_first", True)))]
+
+
+def _datetime(target: str, raw: str, opts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(target, standardize_datetime(raw, timezone=opts.get("timezone",
+                                                                 DEFAULT_TIMEZONE)))]
 
 
 _TRUE = {text_key(w) for w in ("yes", "y", "true", "1", "بله", "آری", "بلی", "دارد", "✓", "x")}
@@ -73,33 +88,41 @@ def _country(raw: str) -> str:
     raise InvalidValue(f"{raw!r} is not a country we know; use an ISO code such as IR")
 
 
-def _lower(raw: str) -> str:
-    return text_key(raw)
-
-
-CLEANERS: dict[str, Cleaner] = {
-    "kind": _simple(_lower),
-    "name.full": _full_name,
-    "nationalCode": _simple(standardize_national_code),
-    "economicCode": _simple(standardize_economic_code),
-    "organization.nationalId": _simple(standardize_legal_id),
-    "birthDate": _date,
-    "emails.email": _simple(standardize_email),
-    "phones.phone": _phone,
-    "addresses.address.postalCode": _simple(standardize_postal_code),
-    "addresses.address.country": _simple(_country),
-    "lifecycleStage": _simple(_lower),
-    "consents.consent": _simple(_boolean),
+BY_TYPE: dict[str, Cleaner] = {
+    "Phone": _phone,
+    "Email": _simple(standardize_email),
+    "NationalCode": _simple(standardize_national_code),
+    "LegalId": _simple(standardize_legal_id),
+    "EconomicCode": _simple(standardize_economic_code),
+    "PostalCode": _simple(standardize_postal_code),
+    "Date": _date,
+    "dateTime": _datetime,
+    "CountryCode": _simple(_country),
+    "Consent": _simple(_boolean),
 }
-_TEXT = _simple(normalize_text)  # names, streets, cities: display-normalized Persian text
+BY_PATH: dict[tuple[str, str], Cleaner] = {   # (target, path): where the type is not enough
+    ("customer", "name.full"): _full_name,
+}
+_ENUM = _simple(text_key)          # lifecycle stage, party kind, channel: canonical spelling
+_TEXT = _simple(normalize_text)    # names, streets, subjects: display-normalized text
 
 
-def standardize(mapped: Mapping[str, list[str]],
+def cleaner_for(model: Model, spec: FieldSpec) -> Cleaner:
+    """The cleaner of one field of ``model``: by path override, by type, else as text."""
+    by_path = BY_PATH.get((model.root, spec.path))
+    if by_path is not None:
+        return by_path
+    if spec.type_name in BY_TYPE:
+        return BY_TYPE[spec.type_name]
+    return _ENUM if spec.enumeration else _TEXT
+
+
+def standardize(mapped: Mapping[str, list[str]], model: Model,
                 options: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Value]]:
     """Clean every mapped value; raise StandardizationFailed naming the field."""
     out: dict[str, list[Value]] = {}
     for target, raws in mapped.items():
-        cleaner = CLEANERS.get(target.partition(":")[0], _TEXT)
+        cleaner = cleaner_for(model, model.fields[target.partition(":")[0]])
         for raw in raws:
             try:
                 pairs = cleaner(target, raw, options.get(target, {}))

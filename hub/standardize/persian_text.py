@@ -121,3 +121,12 @@ def text_key(s: str) -> str:
     """
     s = unicodedata.normalize("NFC", s).translate(_KEY_TABLE)
     return _SPACES.sub(" ", s).strip().casefold()
+
+
+def header_key(s: str) -> str:
+    """A column header as a lookup key: ``text_key`` without spaces.
+
+    Exports write the same header as ``كد ملي``, ``کد ملی`` or ``کدملی``; an integrator
+    types it one way in a mapping or a pipeline, and every form finds it.
+    """
+    return text_key(s).replace(" ", "")

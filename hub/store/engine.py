@@ -1,63 +1,77 @@
-"""Store URL -> SQLAlchemy engine, with the tables created and SQLite made durable."""
+"""Store URL -> SQLAlchemy engine with its schema up to date; the unit of work.
+
+Every transaction goes through ``unit_of_work`` (writing) or ``reading``: the store's
+driver errors become ``StoreUnavailable`` there, and only there, so callers retry one
+kind of error (``hub.retry``) and messages never carry a driver's traceback.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hub.errors import StoreUnavailable
-from hub.store.tables import metadata
+from hub.store.dialect import WRITING, engine_options, prepare_engine
 
 
-def open_engine(url: str) -> Engine:
-    """Connect to the store at ``url`` and create missing tables.
+def open_engine(url: str, *, migrate: bool = True) -> Engine:
+    """Connect to the store at ``url`` and bring its schema up to date.
 
-    SQLite runs in WAL mode with ``synchronous=FULL`` so a committed batch survives a
-    crash of the process or the machine. Every transaction starts with an explicit
-    BEGIN (the driver would otherwise run a transaction's first reads outside it), and
-    ``writing`` transactions with BEGIN IMMEDIATE, so two processes never match against
-    what the other is changing.
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``).
+        migrate: create or upgrade the schema (``hub.store.migrate``); off only for
+            tools that must see a store as it is.
     """
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
-    engine = create_engine(url, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    try:
-        metadata.create_all(engine)
-    except OperationalError as exc:
-        raise StoreUnavailable(f"cannot open the store at {parsed!r}: {exc.orig}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **engine_options(backend))
+    prepare_engine(engine)
+    if migrate:
+        from hub.store.migrate import upgrade  # alembic loads only when needed
+
+        upgrade(engine)
     return engine
 
 
 @contextmanager
-def writing(engine: Engine) -> Iterator[Connection]:
-    """A transaction that reads and then writes what it read: the store's write lock is
-    taken at its start on SQLite (PostgreSQL callers take advisory locks as needed)."""
-    with engine.connect().execution_options(peyvand_writing=True) as conn, conn.begin():
+def unit_of_work(engine: Engine, what: str) -> Iterator[Connection]:
+    """One writing transaction: committed when the block ends, rolled back on an error.
+
+    Args:
+        engine: the store.
+        what: what the transaction does, for the error message ("committing a batch
+            of accounting").
+    """
+    with _translated(engine, what), \
+            engine.connect().execution_options(**{WRITING: True}) as conn, conn.begin():
         yield conn
 
 
-def _sqlite_begin(conn: Connection) -> None:
-    writer = conn.get_execution_options().get("peyvand_writing")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+@contextmanager
+def reading(engine: Engine, what: str) -> Iterator[Connection]:
+    """One read-only transaction, with store failures translated like writes."""
+    with _translated(engine, what), engine.connect() as conn, conn.begin():
+        yield conn
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see open_engine)
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+@contextmanager
+def _translated(engine: Engine, what: str) -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, DBAPIError) as exc:
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            shown = engine.url.render_as_string(hide_password=True)
+            raise StoreUnavailable(f"the store at {shown} failed while {what}: "
+                                   f"{_reason(exc)}") from exc
+        raise
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)

@@ -8,40 +8,22 @@ offset (``read(after=...)``) and the relay publishes the rows it has not publish
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, text, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 
+from hub.events import SCHEMA, NewEvent
+from hub.store.dialect import lock
+from hub.store.engine import reading
 from hub.store.tables import outbox
-
-# Key of the PostgreSQL advisory lock that serializes appends (see ``append``).
-_APPEND_LOCK_KEY = zlib.crc32(b"peyvand.outbox.append")
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event to append; the outbox assigns its id, time and sequence number.
-
-    Args:
-        type: the event type, also the bus routing key (``customer.created`` ...).
-        subject: what the event is about: a master id, or ``source/record``.
-        version: the subject's version after the change, when it has one.
-        data: the event body; must be JSON-serializable.
-    """
-
-    type: str
-    subject: str
-    version: int | None
-    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """An event as stored in the outbox."""
+    """An event as stored in the outbox (a typed read model of one log entry)."""
 
     seq: int
     event_id: str
@@ -55,6 +37,7 @@ class Event:
     def envelope(self) -> dict[str, Any]:
         """The event as consumers see it on the bus and in ``peyvand events``."""
         return {
+            "schema": SCHEMA,
             "event_id": self.event_id,
             "type": self.type,
             "seq": self.seq,
@@ -80,23 +63,12 @@ def append(conn: Connection, events: Sequence[NewEvent]) -> None:
     """
     if not events:
         return
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+    lock(conn, "outbox")
     now = datetime.now(UTC)
-    rows = []
-    for ev in events:
-        event_id = str(uuid.uuid4())
-        payload = {
-            "event_id": event_id,
-            "type": ev.type,
-            "subject": ev.subject,
-            "version": ev.version,
-            "occurred_at": _iso(now),
-            "data": ev.data,
-        }
-        rows.append({"event_id": event_id, "type": ev.type, "subject": ev.subject,
-                     "version": ev.version, "payload": payload, "created_at": now})
-    conn.execute(insert(outbox), rows)
+    conn.execute(insert(outbox), [
+        {"event_id": str(uuid.uuid4()), "type": str(ev.type), "subject": ev.subject,
+         "version": ev.version, "payload": {"data": ev.data}, "created_at": now}
+        for ev in events])
 
 
 def read(
@@ -119,7 +91,7 @@ def read(
         query = query.where(outbox.c.type.in_(list(types)))
     if limit is not None:
         query = query.limit(limit)
-    with engine.connect() as conn:
+    with reading(engine, "reading the event log") as conn:
         return [_event(row) for row in conn.execute(query)]
 
 

@@ -1,52 +1,120 @@
-"""Reading the master: one customer, search by name, counts."""
+"""Reading the master: typed views of one customer, search results, counts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from hub.standardize.persian_text import text_key
-from hub.standardize.person_names import compact_key, skeleton
-from hub.store.tables import masters, source_records
+from hub.search import query_patterns
+from hub.store.engine import reading
+from hub.store.tables import interactions, links, masters, source_records
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenValue:
+    """One value of a golden record and the source record it came from."""
+
+    path: str
+    value: str
+    source: str   # system/id
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedRecord:
+    """A source record of a customer, with the latest decision that put it there."""
+
+    source_system: str
+    source_id: str
+    location: str
+    decision: str
+    evidence: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionView:
+    source_system: str
+    source_id: str
+    channel: str
+    occurred_at: str
+    fields: dict[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class MasterView:
+    """One customer: its golden record with lineage, its records and interactions."""
+
+    id: str
+    status: str               # active | merged | retired
+    merged_into: str | None
+    version: int
+    display_name: str
+    values: list[GoldenValue]
+    sources: list[str]
+    records: list[LinkedRecord]
+    interactions: list[InteractionView]
+
+
+@dataclass(frozen=True, slots=True)
+class MasterSummary:
+    id: str
+    display_name: str
+    sources: list[str]
 
 
 def count_masters(engine: Engine, status: str = "active") -> int:
-    with engine.connect() as conn:
+    with reading(engine, "counting customers") as conn:
         return int(conn.execute(select(func.count()).select_from(masters)
                                 .where(masters.c.status == status)).scalar_one())
 
 
-def get_master(engine: Engine, master_id: str) -> tuple[Any, list[Any]] | None:
-    """The master row and its linked source records, or None."""
-    with engine.connect() as conn:
+def get_master(engine: Engine, master_id: str) -> MasterView | None:
+    """The customer ``master_id`` (also a merged-away one: see ``merged_into``), or None."""
+    sr = source_records.c
+    with reading(engine, f"reading customer {master_id}") as conn:
         row = conn.execute(select(masters).where(masters.c.id == master_id)).first()
         if row is None:
             return None
-        records = list(conn.execute(select(source_records)
-                                    .where(source_records.c.master_id == master_id)
-                                    .order_by(source_records.c.id)))
-    return row, records
+        records = conn.execute(select(sr.id, sr.source_system, sr.source_id, sr.location)
+                               .where(sr.master_id == master_id).order_by(sr.id)).all()
+        decisions: dict[int, Any] = {}
+        if records:
+            for link in conn.execute(select(links.c.source_record_id, links.c.decision,
+                                            links.c.evidence)
+                                     .where(links.c.source_record_id.in_([r.id for r in records]))
+                                     .order_by(links.c.id)):
+                decisions[link.source_record_id] = link   # the latest wins
+        seen = conn.execute(select(interactions).where(interactions.c.master_id == master_id)
+                            .order_by(interactions.c.occurred_at.desc()).limit(50)).all()
+    golden = row.golden or {}
+    return MasterView(
+        row.id, row.status, row.merged_into, row.version, golden.get("display_name", ""),
+        [GoldenValue(path, v["value"], v["source"])
+         for path, values in golden.get("fields", {}).items() for v in values],
+        list(golden.get("sources", [])),
+        [LinkedRecord(r.source_system, r.source_id, r.location,
+                      decisions[r.id].decision if r.id in decisions else "",
+                      decisions[r.id].evidence if r.id in decisions else None)
+         for r in records],
+        [InteractionView(i.source_system, i.source_id, i.channel, i.occurred_at,
+                         {p: [v for v, _ in vs] for p, vs in i.canonical.items()})
+         for i in seen])
 
 
-def search(engine: Engine, text: str, *, limit: int = 20) -> list[Any]:
-    """Active masters whose names contain ``text``, compared as match keys.
+def search(engine: Engine, text: str, *, limit: int = 20) -> list[MasterSummary]:
+    """Active customers whose names match ``text`` across spellings and scripts.
 
-    ``علي كريمي``, ``علی‌کریمی`` and ``Karimi`` all find علی کریمی: the query is folded
-    like the stored names, and its consonant skeleton matches across scripts.
+    ``علي كريمي``, ``علی‌کریمی`` and ``Karimi`` all find علی کریمی (``hub.search``).
     """
-    terms = {t for t in (text_key(text), compact_key(text)) if t}
-    skel = skeleton(text).replace(" ", "")
-    like = [masters.c.search_text.like(f"%{_escape(t)}%", escape="\\") for t in terms]
-    if len(skel) >= 2:  # a skeleton matches a whole term only: KRM finds کریمی, not کرمانی
-        like.append(masters.c.search_text.like(f"%| ~{_escape(skel)} |%", escape="\\"))
-    if not like:
+    patterns = query_patterns(text)
+    if not patterns:
         return []
-    query = (select(masters).where(masters.c.status == "active", or_(*like))
+    like = [masters.c.search_text.like(p, escape="\\") for p in patterns]
+    query = (select(masters.c.id, masters.c.golden)
+             .where(masters.c.status == "active", or_(*like))
              .order_by(masters.c.id).limit(limit))
-    with engine.connect() as conn:
-        return list(conn.execute(query))
+    with reading(engine, "searching customers") as conn:
+        return [MasterSummary(r.id, r.golden.get("display_name", ""),
+                              list(r.golden.get("sources", []))) for r in conn.execute(query)]
 
-
-def _escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

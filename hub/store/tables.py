@@ -1,4 +1,9 @@
-"""The master store's tables: one SQLAlchemy Core metadata for SQLite and PostgreSQL."""
+"""The master store's tables: one SQLAlchemy Core metadata for SQLite and PostgreSQL.
+
+The schema is created and upgraded by the migrations in ``hub/store/migrations``
+(Alembic); this module is what the code reads and writes, and a test checks that the
+two agree.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ masters = Table(
     "masters",
     metadata,
     Column("id", String(26), primary_key=True),
-    Column("status", String(16), nullable=False, default="active"),  # active | merged
+    Column("status", String(16), nullable=False, default="active"),  # active|merged|retired
     Column("merged_into", String(26), nullable=True),
     Column("version", Integer, nullable=False),
     Column("golden", JSON, nullable=False),   # field -> {"value", "source_system", "source_id"}
@@ -48,7 +53,59 @@ source_records = Table(
     Column("canonical", JSON, nullable=False),
     Column("master_id", String(26), ForeignKey("masters.id"), nullable=False, index=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # hub.matching.profile.Profile.to_json(): candidates are compared without decoding
+    # the canonical record; NULL (a store from before 0.2) is filled in when first read.
+    Column("profile", JSON, nullable=True),
     UniqueConstraint("source_system", "source_id", name="uq_source_record"),
+)
+
+# Every matching decision with its evidence, oldest first: why a record is where it is.
+links = Table(
+    "links",
+    metadata,
+    Column("id", _SeqId, primary_key=True, autoincrement=True),
+    Column("source_record_id", _SeqId, ForeignKey("source_records.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("master_id", String(26), nullable=False),
+    Column("decision", String(16), nullable=False),   # new | joined | kept | merged | moved
+    Column("evidence", JSON, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Index("ix_links_record", "source_record_id", "id"),
+)
+
+# Interactions (an e-mail, an SMS, a form post), attached to the customer their
+# contact identifies when one does.
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", _SeqId, primary_key=True, autoincrement=True),
+    Column("source_system", String(64), nullable=False),
+    Column("source_id", String(200), nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("raw_hash", String(32), nullable=False),
+    Column("location", Text, nullable=False, default=""),
+    Column("raw", JSON, nullable=False),
+    Column("canonical", JSON, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("occurred_at", String(40), nullable=False),   # ISO 8601 with its offset
+    Column("master_id", String(26), nullable=True, index=True),
+    Column("matched_by", String(200), nullable=True),     # the blocking key that attached it
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source_system", "source_id", name="uq_interaction"),
+)
+
+# The inbox of push sources: a webhook's request is stored here before it is answered,
+# and the inbox adapter reads it like any other source (``seq`` is its checkpoint).
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("seq", _SeqId, primary_key=True, autoincrement=True),
+    Column("channel", String(100), nullable=False),
+    Column("source_id", String(200), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("channel", "source_id", name="uq_inbox"),
+    Index("ix_inbox_channel_seq", "channel", "seq"),
 )
 
 # Blocking keys as indexed rows: a new record finds its candidates without a scan.

@@ -7,14 +7,17 @@ import datetime as dt
 import itertools
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import openpyxl
 import pytest
 
 from adapters import get_adapter_class
 from adapters.spreadsheet import SpreadsheetAdapter, SpreadsheetSettings
-from hub.errors import ConfigError, FatalSourceError, SourceUnavailable
+from hub.adapter import SourceContext
+from hub.errors import ConfigError, FatalSourceError
 from hub.records import Checkpoint, RawRecord
+from hub.testing.conformance import AdapterConformance
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 DEMO = Path(__file__).resolve().parents[2] / "pipelines" / "demo"
@@ -22,9 +25,28 @@ ACC_HEADER = ["كد مشتري", "نام مشتري", "كد ملي", "موباي
               "تاريخ تولد", "ايميل"]
 
 
+def make(path: Path | str, **options) -> SpreadsheetAdapter:
+    return SpreadsheetAdapter(SpreadsheetSettings(path=str(path), **options),
+                              context=SourceContext(base_dir=Path.cwd()))
+
+
 def read(path: Path, **options) -> tuple[SpreadsheetAdapter, list[RawRecord]]:
-    adapter = SpreadsheetAdapter(SpreadsheetSettings(path=str(path), **options))
-    return adapter, list(adapter.extract(None))
+    adapter = make(path, **options)
+    return adapter, list(adapter.read(None))
+
+
+class TestSpreadsheetConformance(AdapterConformance):
+    """The adapter contract (hub.testing.conformance) on a Windows-1256 accounting CSV."""
+
+    adapter_class = SpreadsheetAdapter
+    bad_options: ClassVar = {"path": 42, "header_row": -1, "delimiter": ";;", "colour": "red"}
+
+    def make_source(self, tmp_path: Path) -> dict[str, str]:
+        rows = ["كد مشتري;نام مشتري;موبايل", "1001;علي كريمي;09121234567",
+                "1002;مريم حسين\u200cزاده;0935 111 2233", "1003;Reza Yazdani;+989351112233",
+                "1004;سارا احمدي;"]
+        (tmp_path / "holoo.csv").write_bytes("\r\n".join(rows).encode("cp1256") + b"\r\n")
+        return {"path": "holoo.csv", "id_column": "کد مشتری"}
 
 
 @pytest.fixture(name="samples")
@@ -119,7 +141,7 @@ def test_cp1256_text_after_a_long_ascii_start_is_still_detected(tmp_path):
 
     assert adapter.detected_encoding == "cp1256"
     assert records[-1].data == {"id": "5001", "name": "علي كريمي"}
-    assert adapter.estimate_total() == 5001
+    assert adapter.estimate_total(None) == 5001
 
 
 def test_encoding_and_delimiter_options_override_detection(tmp_path):
@@ -165,8 +187,9 @@ def test_title_lines_above_the_header_are_skipped(tmp_path):
 
     adapter, records = read(path, id_column="id")
 
-    assert records == [RawRecord("1", {"id": "1", "name": "علی"}, "report.csv row 4")]
-    assert adapter.estimate_total() == 1
+    assert [(r.source_id, r.data, r.location) for r in records] == [
+        ("1", {"id": "1", "name": "علی"}, "report.csv row 4")]
+    assert adapter.estimate_total(None) == 1
 
 
 def test_explicit_header_row_and_no_header(tmp_path):
@@ -249,7 +272,7 @@ def test_xlsx_first_visible_sheet_values_and_merged_header(tmp_path):
     }
     assert records[1].data["Mobile"] == "۰۹۱۲۱۲۳۴۵۶۷"
     assert records[1].data["National code"] == "0012345678"
-    assert adapter.estimate_total() == 3
+    assert adapter.estimate_total(None) == 3
 
 
 def test_xlsx_named_sheet_even_when_hidden(tmp_path):
@@ -287,42 +310,24 @@ def write_csv(path: Path, rows: int) -> Path:
 
 def test_resume_after_checkpoint_yields_the_rest_only(tmp_path):
     path = write_csv(tmp_path / "c.csv", 6)
-    first = SpreadsheetAdapter(SpreadsheetSettings(path=str(path), id_column="code"))
-    assert first.position() is None
-
-    taken = list(itertools.islice(first.extract(None), 3))
-    checkpoint = first.position()
+    taken = list(itertools.islice(make(path, id_column="code").read(None), 3))
+    checkpoint = taken[-1].checkpoint
 
     assert [r.source_id for r in taken] == ["1001", "1002", "1003"]
     assert checkpoint is not None
     assert checkpoint.value.endswith(":4")  # through physical row 4 (header is row 1)
-    second = SpreadsheetAdapter(SpreadsheetSettings(path=str(path), id_column="code"))
-    rest = list(second.extract(checkpoint))
+    rest = list(make(path, id_column="code").read(checkpoint))
     assert [r.source_id for r in rest] == ["1004", "1005", "1006"]
-    assert second.position() == Checkpoint(checkpoint.value.replace(":4", ":7"))
-
-
-def test_resume_at_the_end_yields_nothing_and_keeps_the_position(tmp_path):
-    path = write_csv(tmp_path / "c.csv", 2)
-    adapter = SpreadsheetAdapter(SpreadsheetSettings(path=str(path)))
-    list(adapter.extract(None))
-    done = adapter.position()
-
-    again = SpreadsheetAdapter(SpreadsheetSettings(path=str(path)))
-
-    assert list(again.extract(done)) == []
-    assert again.position() == done
+    assert rest[-1].checkpoint == Checkpoint(checkpoint.value.replace(":4", ":7"))
 
 
 def test_changed_file_restarts_from_the_top(tmp_path):
     path = write_csv(tmp_path / "c.csv", 4)
-    first = SpreadsheetAdapter(SpreadsheetSettings(path=str(path), id_column="code"))
-    list(itertools.islice(first.extract(None), 3))
-    checkpoint = first.position()
+    checkpoint = list(itertools.islice(make(path, id_column="code").read(None), 3))[-1] \
+        .checkpoint
     write_csv(path, 5)
 
-    records = list(SpreadsheetAdapter(SpreadsheetSettings(path=str(path), id_column="code"))
-                   .extract(checkpoint))
+    records = list(make(path, id_column="code").read(checkpoint))
 
     assert [r.source_id for r in records] == ["1001", "1002", "1003", "1004", "1005"]
 
@@ -334,13 +339,14 @@ def test_xlsx_resume(tmp_path):
     for i in range(1, 6):
         book.active.append([f"L-{i:04}", f"n{i}"])
     book.save(path)
-    first = SpreadsheetAdapter(SpreadsheetSettings(path=str(path), id_column="Lead ID"))
-    assert first.estimate_total() == 5
-    list(itertools.islice(first.extract(None), 3))
+    first = make(path, id_column="Lead ID")
+    assert first.estimate_total(None) == 5
+    third = list(itertools.islice(first.read(None), 3))[-1].checkpoint
 
-    rest = SpreadsheetAdapter(SpreadsheetSettings(path=str(path), id_column="Lead ID"))
+    rest = make(path, id_column="Lead ID")
 
-    assert [r.source_id for r in rest.extract(first.position())] == ["L-0004", "L-0005"]
+    assert rest.estimate_total(third) == 2
+    assert [r.source_id for r in rest.read(third)] == ["L-0004", "L-0005"]
 
 
 # -- errors and configuration ---------------------------------------------------------------
@@ -369,12 +375,14 @@ def test_other_formats_ask_for_xlsx_or_csv(tmp_path, name):
 ])
 def test_bad_settings_are_config_errors(options, problem):
     with pytest.raises(ConfigError, match=problem):
-        SpreadsheetAdapter(SpreadsheetSettings(path="x.csv", **options))
+        SpreadsheetAdapter.from_options({"path": "x.csv", **options}, where="p.yaml",
+                                        context=SourceContext(base_dir=Path.cwd()))
 
 
 def test_sheet_option_on_csv_is_a_config_error():
     with pytest.raises(ConfigError, match=r"options\.sheet"):
-        SpreadsheetAdapter(SpreadsheetSettings(path="c.csv", sheet="Leads"))
+        SpreadsheetAdapter.from_options({"path": "c.csv", "sheet": "Leads"}, where="p.yaml",
+                                        context=SourceContext(base_dir=Path.cwd()))
 
 
 def test_wrong_encoding_option_is_fatal_and_names_the_path(tmp_path):
@@ -390,18 +398,13 @@ def test_registered_and_built_from_options_with_relative_path(tmp_path):
     cls = get_adapter_class("spreadsheet")
 
     adapter = cls.from_options({"path": "c.csv", "id_column": "code"}, where="p.yaml",
-                               base_dir=tmp_path)
+                               context=SourceContext(base_dir=tmp_path))
 
     assert cls is SpreadsheetAdapter
-    assert [r.source_id for r in adapter.extract(None)] == ["1001", "1002"]
+    assert [r.source_id for r in adapter.read(None)] == ["1001", "1002"]
     with pytest.raises(ConfigError, match="Did you mean 'header_row'"):
-        cls.from_options({"path": "c.csv", "headerrow": 2}, where="p.yaml")
-
-
-def test_transient_errors_become_source_unavailable():
-    adapter = SpreadsheetAdapter(SpreadsheetSettings(path="x.csv"))
-
-    assert isinstance(adapter.translate(TimeoutError("smb"), "reading"), SourceUnavailable)
+        cls.from_options({"path": "c.csv", "headerrow": 2}, where="p.yaml",
+                         context=SourceContext(base_dir=tmp_path))
 
 
 # -- real-world samples ---------------------------------------------------------------------
@@ -447,7 +450,7 @@ def test_sample_merged_header_cells_lose_no_column(samples, sheet, names):
 def test_sample_header_not_on_first_row(samples):
     _, records = read(samples / "calamine_header-row.xlsx")
 
-    assert records == [RawRecord(
+    assert [(r.source_id, r.data, r.location) for r in records] == [(
         "calamine_header-row.xlsx:row 10",
         {"Columns": "put data here", "Column A": 1, "Column B": 2, "Column C": 3},
         "calamine_header-row.xlsx sheet Sheet1 row 10")]
@@ -491,5 +494,5 @@ def test_demo_exports_read_as_the_truth_lists_them():
     assert leads[0].location.startswith("sales_leads.xlsx sheet Leads row ")
     assert [("accounting", r.source_id) for r in acc] + [
         ("sales", r.source_id) for r in leads] == truth
-    assert accounting.estimate_total() == len(acc)
-    assert sales.estimate_total() == len(leads)
+    assert accounting.estimate_total(None) == len(acc)
+    assert sales.estimate_total(None) == len(leads)

@@ -17,15 +17,15 @@ from hub.bus.consume import drain
 from hub.bus.relay import relay_outbox
 from hub.bus.topology import connect, consumer_queue, describe_guarantee
 from hub.errors import BusUnavailable, ConfigError
+from hub.events import EventType, NewEvent
 from hub.store import outbox
-from hub.store.outbox import NewEvent
 
 UNREACHABLE = "amqp://guest:guest@127.0.0.1:1//"
 EVENTS = [
-    NewEvent("customer.created", "M1", 1, {"name": "Maryam"}),
-    NewEvent("record.rejected", "erp/42", None, {"reason": "bad phone"}),
-    NewEvent("customer.updated", "M1", 2, {"changed": ["email"]}),
-    NewEvent("customer.merged", "M1", 3, {"merged": ["M2"]}),
+    NewEvent(EventType.CUSTOMER_CREATED, "M1", 1, {"name": "Maryam"}),
+    NewEvent(EventType.RECORD_REJECTED, "erp/42", None, {"reason": "bad phone"}),
+    NewEvent(EventType.CUSTOMER_UPDATED, "M1", 2, {"changed": ["email"]}),
+    NewEvent(EventType.CUSTOMER_MERGED, "M1", 3, {"merged": ["M2"]}),
 ]
 
 
@@ -84,7 +84,7 @@ def test_memory_relay_reaches_a_consumer_of_this_process(
 def test_memory_relay_publishes_every_batch(
     sqlite_engine: Engine, memory_bus: Connection, customer_queue: Queue
 ) -> None:
-    stored = _append(sqlite_engine, [NewEvent("customer.updated", "M1", v, {})
+    stored = _append(sqlite_engine, [NewEvent(EventType.CUSTOMER_UPDATED, "M1", v, {})
                                      for v in range(5)])
     _declared(memory_bus, customer_queue)
     try:
@@ -142,7 +142,7 @@ def test_rabbitmq_relay_publishes_persistent_messages_with_ids(
             assert props["message_id"] == body["event_id"]
             assert props["headers"] == {"event_type": body["type"], "seq": body["seq"]}
 
-        later = _append(sqlite_engine, [NewEvent("customer.updated", "M1", 4, {})])
+        later = _append(sqlite_engine, [NewEvent(EventType.CUSTOMER_UPDATED, "M1", 4, {})])
         assert relay_outbox(sqlite_engine, amqp_url, connection=amqp_bus) == 1
         received = drain(amqp_bus, customer_queue, timeout=1.0)
         assert [r for r in received if r["event_id"] in {later[0].event_id}] == [

@@ -1,4 +1,4 @@
-"""Helpers for tests and benchmarks: seeded synthetic customers with the truth about them.
+"""Seeded synthetic customers with the truth about them, for tests and benchmarks.
 
 ``write_synthetic_csv`` writes an accounting-style export (the headers of
 ``mappings/accounting_customers.yaml``) in which some people appear several times,

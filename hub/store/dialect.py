@@ -1,0 +1,68 @@
+"""Where SQLite and PostgreSQL differ, and the locks: in one place.
+
+* SQLite runs in WAL mode with ``synchronous=FULL`` (a committed batch survives a crash
+  of the process or the machine). The driver would run a transaction's first reads
+  outside it, so every transaction starts with our own BEGIN, and a writing one with
+  BEGIN IMMEDIATE: it holds the store's write lock from its first statement, which
+  serializes writers across processes.
+* PostgreSQL writers take transaction-scoped advisory locks by name (``lock``): matching
+  reads candidates and then writes links that depend on them, so two matchers at once
+  could each create a master for the same person; outbox appends must commit in ``seq``
+  order, and so must inbox writes (a reader resumes after the last ``seq`` it saw); two
+  processes must not migrate the schema at once. On SQLite ``lock`` is a
+  no-op: BEGIN IMMEDIATE already holds the only write lock.
+
+Why not finer locks on PostgreSQL: a batch of 500 records has a few thousand blocking
+keys, and an advisory lock per key would exhaust the server's lock table
+(``max_locks_per_transaction``) with two workers. The stateless stages before the commit
+run in parallel; the commit of each batch is serialized per store.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, event, text
+
+LockName = Literal["match", "outbox", "inbox", "migrate"]
+WRITING = "peyvand_writing"   # execution option of connections that will write
+
+
+def lock(conn: Connection, name: LockName) -> None:
+    """Hold the named lock until ``conn``'s transaction ends (PostgreSQL; see above)."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"peyvand.{name}".encode())
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def engine_options(backend: str) -> dict[str, Any]:
+    """Extra ``create_engine`` arguments for a backend."""
+    if backend == "sqlite":
+        return {"connect_args": {"timeout": 30}}   # wait up to 30 s for the write lock
+    return {"pool_pre_ping": True}                 # a server restart drops connections
+
+
+def prepare_engine(engine: Engine) -> None:
+    """Install the SQLite pragmas and BEGIN handling (nothing to do for PostgreSQL)."""
+    if is_sqlite(engine):
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITING)
+                         else "BEGIN")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

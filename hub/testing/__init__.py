@@ -1,0 +1,41 @@
+"""Helpers for tests and benchmarks, ours and those of code that embeds Peyvand.
+
+* ``write_synthetic_csv`` and ``pairwise_f1``: seeded customers with the truth about them.
+* ``record`` and ``ingest``: canonical records into a store without a pipeline.
+* ``hub.testing.conformance.AdapterConformance``: the suite every adapter's tests
+  subclass (imported from its module: it needs pytest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import Engine
+
+from hub.matching import MatchSettings, NationalCodeVeto
+from hub.records import CanonicalRecord, RawRecord, Target, Value
+from hub.store.engine import unit_of_work
+from hub.store.master import BatchOutcome, MasterRepository
+from hub.testing.synthetic import national_code, pairwise_f1, write_synthetic_csv
+
+__all__ = ["ingest", "national_code", "pairwise_f1", "record", "write_synthetic_csv"]
+
+
+def record(system: str, source_id: str, fields: Mapping[str, str],
+           target: Target = Target.CUSTOMER) -> tuple[CanonicalRecord, RawRecord]:
+    """A canonical record with ``fields`` (path -> value, raw = value) and its raw record."""
+    canon = CanonicalRecord(system, source_id, "", {p: [Value(v, v)] for p, v in fields.items()},
+                            f"{system}.csv row {source_id}", target=target)
+    canon.content_hash = canon.compute_hash()
+    canon.raw_hash = canon.content_hash
+    return canon, RawRecord(source_id, dict(fields), canon.location)
+
+
+def ingest(engine: Engine, batch: Sequence[tuple[CanonicalRecord, RawRecord]],
+           priority: Sequence[str] = (), matching: MatchSettings | None = None
+           ) -> BatchOutcome:
+    """Match and commit ``batch`` in one unit of work, as a pipeline's commit does."""
+    repo = MasterRepository((matching or MatchSettings()).matcher(), NationalCodeVeto(),
+                            priority)
+    with unit_of_work(engine, "ingesting a test batch") as conn:
+        return repo.ingest(conn, batch)
