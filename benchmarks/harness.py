@@ -1,10 +1,9 @@
 """What every benchmark shares: a throw-away workspace, a timed run, the measures.
 
 A workspace is a temp folder laid out like a deployment (``config.yaml``,
-``pipelines/<name>.yaml``, ``mappings/<file>``, a SQLite store), so the benchmark goes
-through ``hub.config.load_config`` and ``hub.pipeline.run_pipeline`` exactly as
-``peyvand run`` does — no shortcut around adapters, mapping, standardization,
-validation, matching or the store.
+``pipelines/<name>.yaml``, ``mappings/<file>``, a SQLite store), and the benchmark holds
+the same ``hub.app.Hub`` that ``peyvand run`` does — no shortcut around adapters,
+mapping, standardization, validation, matching or the store.
 """
 
 from __future__ import annotations
@@ -19,18 +18,15 @@ from pathlib import Path
 import yaml
 from sqlalchemy import Engine, delete, func, select
 
-from hub.bus.relay import relay_outbox
-from hub.config import Config, load_config
+from hub.app import Hub
 from hub.log import configure
-from hub.pipeline import RunStats, run_pipeline
-from hub.store.engine import open_engine
-from hub.store.master import MasterIngest
+from hub.pipeline import RunStats
 from hub.store.tables import checkpoints, outbox, source_records
 
 
 def make_workspace(root: Path, *, name: str, csv_path: Path, id_column: str,
-                   source_system: str, mapping: Path) -> tuple[Config, Engine]:
-    """Write config.yaml, the pipeline and its mapping under ``root``; open the store."""
+                   source_system: str, mapping: Path, batch_size: int = 500) -> Hub:
+    """Write config.yaml, the pipeline and its mapping under ``root``; the Hub on them."""
     (root / "pipelines").mkdir(parents=True, exist_ok=True)
     (root / "mappings").mkdir(exist_ok=True)
     shutil.copy(mapping, root / "mappings" / mapping.name)
@@ -41,11 +37,13 @@ def make_workspace(root: Path, *, name: str, csv_path: Path, id_column: str,
         yaml.safe_dump(pipeline, allow_unicode=True), encoding="utf-8")
     store_url = f"sqlite:///{root / 'master.sqlite'}"
     config = {"store": {"url": store_url}, "bus": {"url": "memory://"},
-              "pipelines": [name], "log": {"level": "warning"}}
+              "pipelines": [name], "log": {"level": "warning"},
+              "run": {"batch_size": batch_size}}
     (root / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    cfg = load_config(root / "config.yaml", environ={})
-    configure(cfg.log_level, "json")   # as `peyvand run` does: no per-record log output
-    return cfg, open_engine(cfg.store_url)
+    hub = Hub.from_config(root / "config.yaml", environ={})
+    configure(hub.config.log.level, "json")   # as `peyvand run` does: no per-record logs
+    _ = hub.engine   # open and migrate the store now: not part of any timed run
+    return hub
 
 
 @dataclass
@@ -70,19 +68,31 @@ class TimedRun:
                                                     strict=True) if n])
 
 
-def timed_run(cfg: Config, engine: Engine, batch_size: int) -> TimedRun:
-    """Run the config's first pipeline to the end; time every batch from the last one."""
-    marks: list[float] = []
-    sizes: list[int] = []
+class _Marks:
+    """A RunObserver that notes when each batch was committed."""
 
-    def on_progress(n: int) -> None:
-        marks.append(time.perf_counter())
-        sizes.append(n)
+    def __init__(self) -> None:
+        self.marks: list[float] = []
+        self.sizes: list[int] = []
 
+    def started(self, pipeline: str, total: int | None) -> None:
+        pass
+
+    def advanced(self, pipeline: str, records: int) -> None:
+        self.marks.append(time.perf_counter())
+        self.sizes.append(records)
+
+    def finished(self, pipeline: str, stats: RunStats) -> None:
+        pass
+
+
+def timed_run(hub: Hub) -> TimedRun:
+    """Run the hub's first pipeline to the end; time every batch from the last one."""
+    observer = _Marks()
     start = time.perf_counter()
-    stats = run_pipeline(cfg.pipelines[0], engine, MasterIngest(cfg.rules, cfg.source_priority),
-                         batch_size=batch_size, on_progress=on_progress)
+    [stats] = hub.run(observer=observer)
     end = time.perf_counter()
+    marks, sizes = observer.marks, observer.sizes
     edges = [start, *marks]
     return TimedRun(stats, end - start, [(b - a) * 1000 for a, b in zip(edges, marks,
                                                                          strict=False)], sizes)
@@ -98,10 +108,10 @@ def forget_checkpoints(engine: Engine) -> None:
         conn.execute(delete(checkpoints))
 
 
-def timed_relay(engine: Engine) -> tuple[int, float]:
+def timed_relay(hub: Hub) -> tuple[int, float]:
     """Publish the whole outbox to ``memory://``; (events, seconds)."""
     start = time.perf_counter()
-    published = relay_outbox(engine, "memory://")
+    published = hub.relay()
     return published, time.perf_counter() - start
 
 

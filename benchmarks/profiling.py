@@ -37,17 +37,19 @@ def _called_from(name: str, parent: str) -> Match:
 
 # Kinds of work, each counted once per call stack (outermost match) wherever it happens.
 HOT_SPOTS: list[tuple[str, Match]] = [
-    ("golden rebuild per batch (MasterIngest._rebuild)", _fn("MasterIngest._rebuild")),
-    ("  linked records read back + decoded for rebuild",
-     _called_from("CanonicalRecord.from_json", "MasterIngest._rebuild")),
+    ("matching plan (plan_batch, pure)", _fn("plan_batch")),
+    ("golden rebuild per batch (MasterRepository._rebuild)",
+     _fn("MasterRepository._rebuild")),
+    ("  linked records read + decoded for rebuild (MasterRepository._linked)",
+     _fn("MasterRepository._linked")),
     ("  survivorship: build_golden", _fn("build_golden")),
     ("  survivorship: search_text", _fn("search_text")),
     ("  outbox append (events as JSON)", _fn("append", "hub/store/outbox.py")),
-    ("known-record lookup by source id (_known)", _fn("_known", "hub/store/master.py")),
-    ("candidates: blocking keys looked up, their masters' records read and re-profiled",
-     _fn("_candidates", "hub/store/master.py")),
-    ("  candidate records decoded (from_json)",
-     _called_from("CanonicalRecord.from_json", "_candidates")),
+    ("known-record lookup by source id (known_records)", _fn("known_records")),
+    ("candidates: blocking keys, then their records' stored profiles (load_candidates)",
+     _fn("load_candidates")),
+    ("applying the plan: bulk writes (MasterRepository._apply)",
+     _fn("MasterRepository._apply")),
     ("profile_of (match keys, names), all callers", _fn("profile_of")),
     ("phone standardization (phonenumbers)", _fn("standardize_phone")),
     ("date standardization (jdatetime)", _fn("standardize_date")),
@@ -68,6 +70,8 @@ HOT_SPOTS: list[tuple[str, Match]] = [
     ("SQLAlchemy, all (sqlalchemy/)", _in_file("sqlalchemy/")),
     ("quarantine entries resolved per batch", _fn("resolve", "hub/store/quarantine.py")),
     ("CSV reading (spreadsheet adapter)", _fn("SpreadsheetAdapter.extract")),
+    ("stateless stages (prepare_batch: map, standardize, validate)", _fn("prepare_batch")),
+    ("commit (StoreSink.commit: match, merge, survivorship, outbox)", _fn("StoreSink.commit")),
 ]
 
 
@@ -80,14 +84,14 @@ def profile(people: int, *, batch_size: int, lines: int = 25,
         root = Path(tmp)
         csv_path = root / "synthetic.csv"
         write_synthetic_csv(csv_path, people, seed=1402)
-        cfg, engine = make_workspace(root, name="synthetic", csv_path=csv_path,
-                                     id_column="کد مشتری", source_system=SOURCE,
-                                     mapping=MAPPING)
+        hub = make_workspace(root, name="synthetic", csv_path=csv_path,
+                             id_column="کد مشتری", source_system=SOURCE, mapping=MAPPING,
+                             batch_size=batch_size)
         profiler = Profiler(interval=0.001)
         profiler.start()
-        run = timed_run(cfg, engine, batch_size)
+        run = timed_run(hub)
         profiler.stop()
-        engine.dispose()
+        hub.close()
     OUT.mkdir(exist_ok=True)
     html = OUT / f"profile-{people // 1000}k.html"
     html.write_text(profiler.output_html(), encoding="utf-8")

@@ -21,7 +21,6 @@ from harness import (
     timed_run,
 )
 
-from hub.store.queries import count_masters
 from hub.testing import pairwise_f1, write_synthetic_csv
 
 MAPPING = Path(__file__).resolve().parent.parent / "mappings" / "accounting_customers.yaml"
@@ -38,20 +37,22 @@ def generate(people: int, folder: Path, seed: int = SEED) -> None:
 def measure(folder: Path, *, batch_size: int) -> dict[str, Any]:
     """Run the pipeline over ``folder/synthetic.csv`` into a new store in ``folder``."""
     baseline_mb = peak_rss_mb()
-    cfg, engine = make_workspace(folder, name="synthetic", csv_path=folder / "synthetic.csv",
-                                 id_column="کد مشتری", source_system=SOURCE, mapping=MAPPING)
-    first = timed_run(cfg, engine, batch_size)
+    hub = make_workspace(folder, name="synthetic", csv_path=folder / "synthetic.csv",
+                         id_column="کد مشتری", source_system=SOURCE, mapping=MAPPING,
+                         batch_size=batch_size)
+    engine = hub.engine
+    first = timed_run(hub)
     first_mb = peak_rss_mb()
     events = outbox_size(engine)
-    published, relay_s = timed_relay(engine)
-    resumed = timed_run(cfg, engine, batch_size)    # checkpoint kept: reads nothing
+    published, relay_s = timed_relay(hub)
+    resumed = timed_run(hub)                        # checkpoint kept: reads nothing
     forget_checkpoints(engine)
-    again = timed_run(cfg, engine, batch_size)      # every row again, all unchanged
+    again = timed_run(hub)                          # every row again, all unchanged
     pipeline_mb = peak_rss_mb()                     # before the truth and F1 pair sets
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     precision, recall, f1 = pairwise_f1(truth, assignments(engine, SOURCE))
-    masters = count_masters(engine)
-    engine.dispose()
+    masters = hub.count_customers()
+    hub.close()
     bp50, bp95, bp99 = first.batch_percentiles()
     rp50, rp95, rp99 = first.record_percentiles()
     return {

@@ -14,6 +14,7 @@ together.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -38,6 +39,17 @@ class RunObserver(Protocol):
     def started(self, pipeline: str, total: int | None) -> None: ...
     def advanced(self, pipeline: str, records: int) -> None: ...
     def finished(self, pipeline: str, stats: RunStats) -> None: ...
+
+
+class _Unobserved:
+    def started(self, pipeline: str, total: int | None) -> None:
+        pass
+
+    def advanced(self, pipeline: str, records: int) -> None:
+        pass
+
+    def finished(self, pipeline: str, stats: RunStats) -> None:
+        pass
 
 
 class Hub:
@@ -89,15 +101,14 @@ class Hub:
             observer: RunObserver | None = None) -> list[RunStats]:
         """Run pipelines to the end of their sources, one after the other."""
         chosen, sink, results = self.check(names), self.sink(), []
+        watch = observer or _Unobserved()
         for cfg in chosen:
             context = SourceContext(base_dir=cfg.path.parent, store=self.engine)
-            stats = run_pipeline(
-                cfg, sink, context=context, batch_size=self.config.run.batch_size,
-                on_total=(lambda n, p=cfg.name: observer.started(p, n)) if observer else None,
-                on_progress=(lambda n, p=cfg.name: observer.advanced(p, n))
-                if observer else None)
-            if observer:
-                observer.finished(cfg.name, stats)
+            stats = run_pipeline(cfg, sink, context=context,
+                                 batch_size=self.config.run.batch_size,
+                                 on_total=partial(watch.started, cfg.name),
+                                 on_progress=partial(watch.advanced, cfg.name))
+            watch.finished(cfg.name, stats)
             results.append(stats)
         return results
 

@@ -110,7 +110,7 @@ def _section(cls: type, value: Any, problems: list[str]) -> Any:
         return cls()
     problems += settings_problems(cls, value, prefix=name)
     # Check what is well typed further, so one run of `peyvand check` lists everything.
-    settings = parse_settings(cls, well_typed(cls, value), where=name, prefix=name)
+    settings: Any = parse_settings(cls, well_typed(cls, value), where=name, prefix=name)
     problems += settings.problems() if hasattr(settings, "problems") else []
     return settings
 

@@ -80,12 +80,12 @@ class RunStats:
     attached: int = 0          # of those, attached to a customer
     events: int = 0
 
-    def add(self, committed: Committed, read: int, rejected: int) -> None:
+    def add(self, batch: PreparedBatch, committed: Committed, read: int) -> None:
         out = committed.outcome
         self.read += read
-        self.rejected += rejected
+        self.rejected += len(batch.rejected)
         self.quarantined += committed.quarantined
-        self.unchanged += out.unchanged
+        self.unchanged += out.unchanged + batch.skipped
         self.events += out.events
         if isinstance(out, InteractionOutcome):
             self.interactions += out.added + out.changed
@@ -172,7 +172,7 @@ def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
     for records in _batches(adapter.read(start), batch_size):
         batch = prepare_batch(cfg, prepare, sink, records)
         committed = sink.commit(batch)
-        stats.add(committed, len(records), len(batch.rejected))
+        stats.add(batch, committed, len(records))
         bound.info("batch committed", records=len(records), rejected=len(batch.rejected),
                    unchanged=committed.outcome.unchanged, events=committed.outcome.events)
         if on_progress:
@@ -187,6 +187,7 @@ def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
                           checkpoint=records[-1].checkpoint)
     hashes = {raw.source_id: prepare.raw_hash(raw) for raw in records}
     seen = sink.unchanged(cfg.source_system, hashes)
+    batch.skipped = sum(1 for raw in records if raw.source_id in seen)
     for raw in records:
         if raw.source_id in seen:
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import xmlschema
 from lxml import etree
@@ -29,12 +30,12 @@ class FieldSpec:
     qualifier_attr: str | None      # "type" for phones.phone, "channel" for consents
     qualifiers: tuple[str, ...]     # allowed qualifier values
     simple_type: xmlschema.validators.XsdSimpleType
-    type_name: str                  # the XSD type's local name: Phone, Email, Text, dateTime
+    type_name: str                  # the XSD type's local name: Phone, Email, Text, DateTime
 
     @property
     def enumeration(self) -> tuple[str, ...]:
         """The allowed values of an enumerated type (empty for other types)."""
-        return tuple(self.simple_type.enumeration or ())
+        return tuple(getattr(self.simple_type, "enumeration", None) or ())
 
     def accepts(self, value: str) -> bool:
         """Whether ``value`` is a valid lexical value of the leaf's XSD type."""
@@ -68,24 +69,26 @@ def load_model(name: str = "customer", schema_dir: Path | None = None) -> Model:
     return Model(xsd.target_namespace, name, fields, validator)
 
 
-def _walk(elem: xmlschema.XsdElement, prefix: str, out: dict[str, FieldSpec]) -> None:
+def _walk(elem: Any, prefix: str, out: dict[str, FieldSpec]) -> None:
     # A record fills one instance of each container (one address per source record).
+    # xmlschema's own annotations are looser than its objects; ``Any`` says so here.
     for child in elem:
         path = f"{prefix}{child.local_name}"
         rep = child.max_occurs is None or child.max_occurs > 1
-        if child.type.has_simple_content():
+        xsd_type: Any = child.type
+        if xsd_type.has_simple_content():
             qualifier = next(((name, tuple(a.type.enumeration)) for name, a in
                               child.attributes.items() if name != "raw" and a.type.enumeration),
                              (None, ()))
-            simple = child.type if child.type.is_simple() else child.type.content
+            simple = xsd_type if xsd_type.is_simple() else xsd_type.content
             out[path] = FieldSpec(path, len(out), rep, qualifier[0], qualifier[1], simple,
-                                  _type_name(child.type))
-        elif child.type.is_complex() and child.type.content and len(child.type.content):
+                                  _type_name(xsd_type))
+        elif xsd_type.is_complex() and xsd_type.content and len(xsd_type.content):
             _walk(child, f"{path}.", out)
         # Elements with attributes only (source) are filled in by the pipeline, not mapped.
 
 
-def _type_name(xsd_type: xmlschema.validators.XsdType) -> str:
+def _type_name(xsd_type: Any) -> str:
     # Named types keep their name (c:Phone -> Phone); xs:dateTime is "dateTime".
     named = xsd_type if xsd_type.name else xsd_type.base_type
     return str(named.local_name) if named is not None and named.name else "string"

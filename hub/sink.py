@@ -38,6 +38,8 @@ class PreparedBatch:
         checkpoint: the source's position after the batch's last record; saved with it.
         reasons: still-rejected quarantine entries (by id) after a replay, whose
             reasons are brought up to date.
+        skipped: records left out before the stages because the store holds them from
+            the same raw data and mapping (unchanged).
     """
 
     pipeline: str
@@ -47,6 +49,7 @@ class PreparedBatch:
     rejected: list[Rejection] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
     reasons: list[tuple[int, RecordRejected]] = field(default_factory=list)
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)

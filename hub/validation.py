@@ -44,7 +44,9 @@ def validate(record: CanonicalRecord, model: Model | None = None) -> etree._Elem
     if model.validator.validate(root):
         return root
     error = model.validator.error_log.last_error
-    raise SchemaViolation(_message(error.message), field=_field_path(root, error.path),
+    message = error.message if error is not None else "the record breaks the schema"
+    raise SchemaViolation(_message(message),
+                          field=_field_path(root, error.path if error is not None else None),
                           source=record.source_system, record=record.source_id)
 
 

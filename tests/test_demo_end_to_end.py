@@ -134,6 +134,10 @@ def test_second_run_changes_and_publishes_nothing(demo) -> None:  # type: ignore
         versions = dict(conn.execute(select(masters.c.id, masters.c.version)).all())
     second = peyvand(cwd, "run")
     assert "Events published: 0." in second.stdout
+    # The files are unchanged, so each pipeline resumes after its last row: nothing read.
+    rows = [line.split("│") for line in second.stdout.splitlines() if "│" in line]
+    assert {cells[1].strip(): cells[2].strip() for cells in rows} == {
+        "accounting_customers": "0", "sales_leads": "0"}
     with engine.connect() as conn:
         assert conn.execute(select(func.max(outbox.c.seq))).scalar_one() == before
         assert dict(conn.execute(select(masters.c.id, masters.c.version)).all()) == versions

@@ -99,3 +99,41 @@ def test_missing_column_is_a_mapping_error_naming_the_columns(tmp_path: Path) ->
         mapping.apply(RawRecord("r1", {"Nom": "x"}, "f.csv row 2"))
     assert "column 'Name' is not in the source (f.csv row 2)" in str(info.value)
     assert "'Nom'" in str(info.value)
+
+
+def test_an_interaction_mapping_is_checked_against_its_own_schema(tmp_path: Path) -> None:
+    good = load_mapping(_write(tmp_path, """
+target: interaction
+fields:
+  channel:              {constant: sms}
+  direction:            {constant: inbound}
+  occurredAt:           {from: received, timezone: Asia/Tehran}
+  contact.phone:mobile: {from: sender}
+"""))
+    assert good.target == "interaction" and good.model.root == "interaction"
+    with pytest.raises(MappingError) as info:
+        load_mapping(_write(tmp_path, """
+target: interaction
+fields:
+  channel:     {constant: fax}
+  name.full:   {from: name}
+  occurredAt:  {from: received, calendar: jalali}
+""", "bad.yaml"))
+    text = "\n".join(info.value.problems)
+    assert "'fax' is not a valid channel in interaction.xsd" in text
+    assert "'name.full' is not a field of interaction.xsd" in text
+    assert "calendar applies to dates only" in text
+
+
+def test_an_unknown_target_gets_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="Did you mean 'customer'"):
+        load_mapping(_write(tmp_path, "target: customers\nfields: {kind: {constant: person}}\n"))
+
+
+def test_a_yaml_mapping_refuses_an_xml_record_by_name(tmp_path: Path) -> None:
+    from lxml import etree
+
+    mapping = load_mapping(_write(tmp_path, "fields:\n  name.full: {from: name}\n"))
+    record = RawRecord("p1", etree.fromstring("<party><name>Ali</name></party>"))
+    with pytest.raises(MappingFailed, match="XSLT mapping"):
+        mapping.apply(record)

@@ -75,7 +75,7 @@ def relay_outbox(
         ValueError: ``connection`` is an AMQP connection without publisher confirms.
     """
     conn = connection if connection is not None else connect(bus_url)
-    if conn.transport.driver_type == "amqp" and not conn.transport_options.get(
+    if conn.transport.driver_type == "amqp" and not (conn.transport_options or {}).get(
             "confirm_publish"):
         raise ValueError("the AMQP connection must publish with confirms: open it with "
                          "hub.bus.topology.connect()")

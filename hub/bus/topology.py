@@ -12,11 +12,11 @@ the durable log) and AMQP (RabbitMQ). See ``describe_guarantee`` for why not the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
-from kombu.transport.base import StdChannel
 
 from hub.errors import ConfigError
 
@@ -56,8 +56,11 @@ def consumer_queue(name: str, routing_keys: Iterable[str]) -> Queue:
                  queue_arguments={"x-dead-letter-exchange": DEAD_LETTERS.name})
 
 
-def declare_topology(channel: StdChannel) -> None:
-    """Declare the event exchange and the dead-letter exchange with its queue."""
+def declare_topology(channel: Any) -> None:
+    """Declare the event exchange and the dead-letter exchange with its queue.
+
+    ``channel`` is a channel of any transport (kombu annotates only the virtual one).
+    """
     EVENTS(channel).declare()
     DEAD_QUEUE(channel).declare()  # also declares peyvand.dlx
 

@@ -21,13 +21,13 @@ from lxml import etree
 from hub import __version__
 from hub.errors import MappingError, MappingFailed
 from hub.records import RawRecord, Target
-from hub.schema_model import TARGETS, Model, load_model
+from hub.schema_model import TARGETS, FieldSpec, Model, load_model
 from hub.standardize.persian_text import header_key, text_key
 from hub.suggest import did_you_mean
 
 _OPS = {"from", "join", "constant", "with", "split", "take", "lookup", "default",
         "calendar", "day_first", "timezone"}
-_TYPE_OPTIONS = {"calendar": "Date", "day_first": "Date", "timezone": "dateTime"}
+_TYPE_OPTIONS = {"calendar": "Date", "day_first": "Date", "timezone": "DateTime"}
 _TAKES = ("first", "last", "all_but_first", "all_but_last")
 _CALENDARS = ("auto", "jalali", "gregorian")
 
@@ -202,16 +202,7 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
         return None
     kind = sources[0]
     columns = _columns(spec.get(kind)) if kind != "constant" else ()
-    if kind != "constant" and not columns:
-        problems.append(f"{where}: {kind} needs a column name or a list of them")
-    if kind == "from" and len(columns) > 1 and not fspec.repeated:
-        problems.append(f"{where}: {path} holds one value; several columns need 'join'")
-    if ("split" in spec) != ("take" in spec) or ("split" in spec and kind != "from"):
-        problems.append(f"{where}: split goes with take and one 'from' column")
-    if "take" in spec and spec["take"] not in _TAKES:
-        problems.append(f"{where}: take must be one of {', '.join(_TAKES)}")
-    if "with" in spec and kind != "join":
-        problems.append(f"{where}: 'with' goes with 'join'")
+    _check_operations(where, spec, kind, columns, fspec, problems)
     lookup = spec.get("lookup")
     if lookup is not None and not isinstance(lookup, dict):
         problems.append(f"{where}: lookup must be a table of source value: canonical value")
@@ -221,13 +212,7 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
     for value in canonical:
         if not fspec.accepts(str(value)):
             problems.append(f"{where}: {value!r} is not a valid {path} in {model.root}.xsd")
-    options = {k: spec[k] for k in _TYPE_OPTIONS if k in spec}
-    for key in options:
-        if fspec.type_name != _TYPE_OPTIONS[key]:
-            kind = "dates" if _TYPE_OPTIONS[key] == "Date" else "date-times"
-            problems.append(f"{where}: {key} applies to {kind} only")
-    if options.get("calendar", "auto") not in _CALENDARS:
-        problems.append(f"{where}: calendar must be one of {', '.join(_CALENDARS)}")
+    options = _type_options(where, spec, fspec, problems)
     return Rule(
         target=target,
         columns=columns,
@@ -239,6 +224,34 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
         default=str(spec["default"]) if "default" in spec else None,
         options=options,
     )
+
+
+def _check_operations(where: str, spec: dict[str, Any], kind: str, columns: tuple[str, ...],
+                      fspec: FieldSpec, problems: list[str]) -> None:
+    """Whether the operations of one rule go together."""
+    if kind != "constant" and not columns:
+        problems.append(f"{where}: {kind} needs a column name or a list of them")
+    if kind == "from" and len(columns) > 1 and not fspec.repeated:
+        problems.append(f"{where}: {fspec.path} holds one value; several columns need 'join'")
+    if ("split" in spec) != ("take" in spec) or ("split" in spec and kind != "from"):
+        problems.append(f"{where}: split goes with take and one 'from' column")
+    if "take" in spec and spec["take"] not in _TAKES:
+        problems.append(f"{where}: take must be one of {', '.join(_TAKES)}")
+    if "with" in spec and kind != "join":
+        problems.append(f"{where}: 'with' goes with 'join'")
+
+
+def _type_options(where: str, spec: dict[str, Any], fspec: FieldSpec,
+                  problems: list[str]) -> dict[str, Any]:
+    """The options a field's type takes (calendar, day_first, timezone), checked."""
+    options = {k: spec[k] for k in _TYPE_OPTIONS if k in spec}
+    for key in options:
+        if fspec.type_name != _TYPE_OPTIONS[key]:
+            kinds = "dates" if _TYPE_OPTIONS[key] == "Date" else "date-times"
+            problems.append(f"{where}: {key} applies to {kinds} only")
+    if options.get("calendar", "auto") not in _CALENDARS:
+        problems.append(f"{where}: calendar must be one of {', '.join(_CALENDARS)}")
+    return options
 
 
 def _columns(value: Any) -> tuple[str, ...]:

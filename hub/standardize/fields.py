@@ -96,7 +96,7 @@ BY_TYPE: dict[str, Cleaner] = {
     "EconomicCode": _simple(standardize_economic_code),
     "PostalCode": _simple(standardize_postal_code),
     "Date": _date,
-    "dateTime": _datetime,
+    "DateTime": _datetime,
     "CountryCode": _simple(_country),
     "Consent": _simple(_boolean),
 }

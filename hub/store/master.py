@@ -85,10 +85,10 @@ class MasterRepository:
         plan = plan_batch([Incoming(i.record.ref, i.profile, i.current) for i in items],
                           candidates, matcher=self.matcher, policy=self.policy,
                           new_id=new_master_id)
-        now = datetime.now(UTC)
-        self._apply(conn, items, plan, now)
         out.added = sum(1 for i in items if i.row_id is None)
         out.changed = len(items) - out.added
+        now = datetime.now(UTC)
+        self._apply(conn, items, plan, now)
         out.linked = sum(1 for i in items if i.decision and i.decision.kind is
                          DecisionKind.JOINED and i.master != i.current)
         out.created, out.merged = plan.created, len(plan.merges)

@@ -136,7 +136,7 @@ def _record(base: list[str], rng: random.Random, *, first: bool) -> list[str]:
 def pairwise_f1(truth: dict[str, int], assigned: dict[str, str]) -> tuple[float, float, float]:
     """Precision, recall and F1 over record pairs: does each pair share a cluster?"""
     def pairs(clusters: dict[object, list[str]]) -> set[tuple[str, str]]:
-        out = set()
+        out: set[tuple[str, str]] = set()
         for members in clusters.values():
             members.sort()
             out.update((a, b) for i, a in enumerate(members) for b in members[i + 1:])
