@@ -156,9 +156,9 @@ class MasterRepository:
                          .values(master_id=survivor))
             conn.execute(update(interactions).where(interactions.c.master_id == absorbed)
                          .values(master_id=survivor))
+            # Its version stays that of its last event: the merge is the survivor's event.
             conn.execute(update(masters).where(masters.c.id == absorbed)
-                         .values(status="merged", merged_into=survivor, updated_at=now,
-                                 version=masters.c.version + 1))
+                         .values(status="merged", merged_into=survivor, updated_at=now))
             # Ids merged into the absorbed one earlier now resolve in one step, too.
             conn.execute(update(masters).where(masters.c.merged_into == absorbed)
                          .values(merged_into=survivor))
