@@ -8,6 +8,7 @@ quarantine with its reason while the run goes on. A prepared batch is handed to 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -173,6 +174,7 @@ def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
         batch = prepare_batch(cfg, prepare, sink, records)
         committed = sink.commit(batch)
         stats.add(batch, committed, len(records))
+        _freeze_long_lived()
         bound.info("batch committed", records=len(records), rejected=len(batch.rejected),
                    unchanged=committed.outcome.unchanged, events=committed.outcome.events)
         if on_progress:
@@ -198,6 +200,21 @@ def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
             log.info("record rejected", pipeline=cfg.name, record=raw.source_id,
                      field=exc.field, reason=exc.reason)
     return batch
+
+
+_frozen = False
+
+
+def _freeze_long_lived() -> None:
+    """Once per process, after the first batch: move everything alive then (libraries,
+    compiled schemas, phone metadata loaded on first use, caches) out of the garbage
+    collector's reach. Those objects live as long as the process, and every full
+    collection scanned them again: measured, a first load ran 1.6 times faster without."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True
 
 
 def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:

@@ -43,16 +43,18 @@ def build_golden(linked: Sequence[Linked], priority: Sequence[str]) -> dict[str,
     newest_first = sorted(linked, key=lambda i: i.received, reverse=True)
     ordered = sorted(newest_first, key=lambda i: rank.get(i.record.source_system, len(rank)))
     fields: dict[str, list[dict[str, str]]] = {}
+    seen: dict[str, set[str]] = {}   # values kept per field, so each is kept once
     for item in ordered:
         rec = item.record
         source = f"{rec.source_system}/{rec.source_id}"
         for target, values in rec.fields.items():
-            multi = target.partition(":")[0] in MULTI_VALUED
             kept = fields.setdefault(target, [])
-            if kept and not multi:
+            if kept and target.partition(":")[0] not in MULTI_VALUED:
                 continue
+            have = seen.setdefault(target, set())
             for value in values:
-                if all(k["value"] != value.value for k in kept):
+                if value.value not in have:
+                    have.add(value.value)
                     kept.append({"value": value.value, "source": source})
 
     def first(path: str) -> str | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import zlib
 from typing import Any, Literal
 
+import orjson
 from sqlalchemy import Connection, Engine, event, text
 
 LockName = Literal["match", "outbox", "inbox", "migrate"]
@@ -41,10 +42,20 @@ def is_sqlite(engine: Engine | Connection) -> bool:
 
 
 def engine_options(backend: str) -> dict[str, Any]:
-    """Extra ``create_engine`` arguments for a backend."""
+    """Extra ``create_engine`` arguments for a backend.
+
+    JSON columns (raw and canonical records, golden records, events) are encoded and
+    decoded by orjson: the standard library's json was 12 % of a first load's time.
+    """
+    common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if backend == "sqlite":
-        return {"connect_args": {"timeout": 30}}   # wait up to 30 s for the write lock
-    return {"pool_pre_ping": True}                 # a server restart drops connections
+        return {**common, "connect_args": {"timeout": 30}}   # wait up to 30 s for the lock
+    return {**common, "pool_pre_ping": True}                # a server restart drops connections
+
+
+def _json_dumps(value: Any) -> str:
+    # Non-string keys become strings, as the standard library's json does.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def prepare_engine(engine: Engine) -> None:
