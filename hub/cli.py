@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -134,14 +135,22 @@ def master_show(obj: _Ctx, master_id: str) -> None:
     out.print(table)
     out.print("Linked source records:")
     for rec in view.records:
-        why = (rec.evidence or {}).get("rule", "")
-        out.print(f"  {rec.source_system}/{rec.source_id}  {rec.location}"
-                  + (f"  ({rec.decision}: {why})" if why else f"  ({rec.decision})"))
+        out.print(f"  {rec.source_system}/{rec.source_id}  {rec.location}  "
+                  f"({_why(rec.decision, rec.evidence)})")
     if view.interactions:
         out.print("Interactions (newest first):")
         for i in view.interactions:
             subject = (i.fields.get("subject") or [""])[0]
             out.print(f"  {i.occurred_at}  {i.channel}  {subject}")
+
+
+def _why(decision: str, evidence: dict[str, Any] | None) -> str:
+    """``joined: same mobile, with accounting/1016``: a link's decision in words."""
+    if not evidence:
+        return decision
+    other = evidence.get("record")
+    with_ = f", with {other['system']}/{other['id']}" if other else ""
+    return f"{decision}: {evidence.get('rule', '')}{with_}"
 
 
 @master.command("search")

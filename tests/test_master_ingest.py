@@ -82,7 +82,8 @@ def test_a_record_holding_two_masters_keys_merges_them(engine: Engine) -> None:
     # The links say why: web/a was moved by the merge that web/b's e-mail and mobile made.
     why = {(r.source_system, r.source_id): (r.decision, r.evidence) for r in view.records}
     assert why[("web", "a")][0] == "merged"
-    assert why[("web", "a")][1]["by"] == {"system": "web", "id": "b"}
+    assert why[("web", "a")][1]["record"] == {"system": "web", "id": "b"}
+    assert why[("web", "a")][1]["merged_from"] == newer
     assert why[("web", "b")][0] == "joined"
 
 

@@ -140,8 +140,9 @@ class _Planner:
         if decision.master not in self.redirect:
             return decision
         merge = next(m for m in self.merges if m.absorbed == decision.master)
-        why = Evidence(f"merged: {merge.evidence.rule}", merge.evidence.levels,
-                       merge.evidence.score, merge.by)
+        # The evidence of the merge: the record that matched this record's master.
+        why = Evidence(merge.evidence.rule, merge.evidence.levels, merge.evidence.score,
+                       merge.by)
         return Decision(decision.ref, self.find(decision.master), DecisionKind.MERGED, why)
 
     def place(self, item: Incoming) -> Decision:

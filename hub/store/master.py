@@ -141,28 +141,36 @@ class MasterRepository:
         conn.execute(insert(links), [*moved, *(_link(i, now) for i in items)])
 
     def _merge(self, conn: Connection, plan: Plan, now: datetime) -> list[dict[str, Any]]:
-        """Move absorbed masters' records to their survivor; return their link rows."""
-        moved: list[dict[str, Any]] = []
-        for merge in plan.merges:
-            absorbed, survivor = merge.absorbed, merge.survivor
-            evidence = {"rule": "merged", "merged_from": absorbed,
-                        "by": events.source_ref(merge.by), "because": merge.evidence.to_json()}
-            for (row_id,) in conn.execute(select(_sr.id).where(_sr.master_id == absorbed)):
-                moved.append({"source_record_id": row_id, "master_id": survivor,
-                              "decision": "merged", "evidence": evidence, "decided_at": now})
-            conn.execute(update(source_records).where(_sr.master_id == absorbed)
-                         .values(master_id=survivor))
-            conn.execute(update(blocking_keys).where(blocking_keys.c.master_id == absorbed)
-                         .values(master_id=survivor))
-            conn.execute(update(interactions).where(interactions.c.master_id == absorbed)
-                         .values(master_id=survivor))
-            # Its version stays that of its last event: the merge is the survivor's event.
-            conn.execute(update(masters).where(masters.c.id == absorbed)
-                         .values(status="merged", merged_into=survivor, updated_at=now))
-            # Ids merged into the absorbed one earlier now resolve in one step, too.
-            conn.execute(update(masters).where(masters.c.merged_into == absorbed)
-                         .values(merged_into=survivor))
-        return moved
+        """Move absorbed masters' records to their survivor; return their link rows.
+
+        Every statement goes through an index (records and interactions by master,
+        blocking keys by record, masters by id or by ``merged_into``), in bulk.
+        """
+        if not plan.merges:
+            return []
+        survivor_of = {m.absorbed: m.survivor for m in plan.merges}
+        why = {m.absorbed: {"rule": m.evidence.rule, "record": events.source_ref(m.by),
+                            "merged_from": m.absorbed} for m in plan.merges}
+        moved = select_in(conn, select(_sr.id, _sr.master_id), _sr.master_id, survivor_of)
+        by_master = [{"b_old": a, "b_new": s} for a, s in survivor_of.items()]
+        if moved:
+            conn.execute(update(blocking_keys)
+                         .where(blocking_keys.c.source_record_id == bindparam("b_id"))
+                         .values(master_id=bindparam("b_new")),
+                         [{"b_id": r.id, "b_new": survivor_of[r.master_id]} for r in moved])
+        for table, column in ((source_records, _sr.master_id),
+                              (interactions, interactions.c.master_id),
+                              (masters, masters.c.merged_into)):   # earlier merges, too
+            conn.execute(update(table).where(column == bindparam("b_old"))
+                         .values({column.key: bindparam("b_new")}), by_master)
+        # An absorbed master keeps the version of its last event: the merge is announced
+        # by its survivor's.
+        conn.execute(update(masters).where(masters.c.id == bindparam("b_old"))
+                     .values(status="merged", merged_into=bindparam("b_new"), updated_at=now),
+                     by_master)
+        return [{"source_record_id": r.id, "master_id": survivor_of[r.master_id],
+                 "decision": "merged", "evidence": why[r.master_id], "decided_at": now}
+                for r in moved]
 
     def _rebuild(self, conn: Connection, items: list[_Item], plan: Plan,
                  now: datetime) -> int:

@@ -38,6 +38,7 @@ masters = Table(
     Column("search_text", Text, nullable=False, default=""),  # normalized names for search
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_masters_merged_into", "merged_into"),   # a merged-away id's survivor
 )
 
 source_records = Table(

@@ -26,6 +26,7 @@ def upgrade() -> None:
     # read (hub.store.master), not here: the migration stays free of matching code.
     with op.batch_alter_table("source_records") as batch:
         batch.add_column(sa.Column("profile", sa.JSON, nullable=True))
+    op.create_index("ix_masters_merged_into", "masters", ["merged_into"])
     op.create_table(
         "links",
         sa.Column("id", SeqId, primary_key=True, autoincrement=True),
