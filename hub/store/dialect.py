@@ -20,6 +20,8 @@ run in parallel; the commit of each batch is serialized per store.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import zlib
 from typing import Any, Literal
 
@@ -73,7 +75,22 @@ def _sqlite_begin(conn: Connection) -> None:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    _wal(cur)
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _wal(cur: Any) -> None:
+    """Switch to WAL. Two processes opening a new store at once race for the switch, and
+    SQLite answers the loser "database is locked" at once, without its busy timeout: try
+    again for as long as that timeout would have waited."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
