@@ -8,6 +8,7 @@
     - BusUnavailable
     - StoreUnavailable
   + RecordRejected            quarantine the record, go on with the next one
+    - UnreadableRecord        the adapter could not read it properly
     - MappingFailed
     - StandardizationFailed
     - SchemaViolation
@@ -91,6 +92,12 @@ class RecordRejected(PeyvandError):
                  f"field {self.field!r}" if self.field else None]
         prefix = ", ".join(w for w in where if w)
         return f"{prefix}: {self.reason}" if prefix else self.reason
+
+
+class UnreadableRecord(RecordRejected):
+    """The source gave a record its adapter could not read properly (``RawRecord.problem``)."""
+
+    stage = "read"
 
 
 class MappingFailed(RecordRejected):

@@ -20,7 +20,7 @@ import structlog
 
 from adapters import get_adapter_class
 from hub.adapter import Adapter, SourceContext
-from hub.errors import ConfigError, RecordRejected
+from hub.errors import ConfigError, RecordRejected, UnreadableRecord
 from hub.mapping import Mapping, load_mapping
 from hub.records import CanonicalRecord, RawRecord, Target, Value
 from hub.sink import Committed, PreparedBatch, Sink
@@ -109,6 +109,8 @@ class Preparer:
     def __call__(self, raw: RawRecord, raw_key: str | None = None) -> CanonicalRecord:
         """One record through every stage; RecordRejected names the source and record."""
         try:
+            if raw.problem is not None:
+                raise UnreadableRecord(raw.problem)
             fields = standardize(self.mapping.apply(raw), self.mapping.model,
                                  self.mapping.options)
             self.identify(fields)
@@ -244,6 +246,9 @@ def replay(entries: Iterable[QuarantineEntry], pipelines: Sequence[PipelineConfi
         prepare = Preparer(load_mapping(cfg.mapping), cfg.source_system)
         batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target)
         for entry in group:
+            if entry.stage == UnreadableRecord.stage:
+                still += 1   # only the source can fix what it could not give readably
+                continue
             raw = RawRecord.from_storable(entry.source_id, entry.raw, entry.location)
             try:
                 batch.accepted.append((prepare(raw), raw))

@@ -41,12 +41,17 @@ class RawRecord:
         location: where a person finds it, e.g. ``customers.csv row 12``; used in errors.
         checkpoint: the source's position once this record is safely stored; the engine
             saves the checkpoint of the last record a commit covers.
+        problem: set when the adapter could not read the record properly (a row whose
+            bytes are not in the file's encoding, a quote that never closes): a sentence
+            saying what is wrong. The engine quarantines the record with it, and ``data``
+            holds what could be read, so nothing is lost.
     """
 
     source_id: str
     data: Mapping[str, Any] | etree._Element
     location: str = ""
     checkpoint: Checkpoint | None = None
+    problem: str | None = None
 
     @property
     def is_xml(self) -> bool:
