@@ -91,21 +91,21 @@ def run(obj: _Ctx, pipelines: tuple[str, ...]) -> None:
 
 def _summary(hub: Hub, results: list[RunStats], published: int) -> None:
     table = Table(title="Run summary", title_justify="left")
-    columns = ["pipeline", "read", "quarantined", "unchanged", "new masters", "linked",
-               "masters merged"]
+    columns = ["pipeline", "read", "quarantined", "values set aside", "unchanged",
+               "new masters", "linked", "masters merged"]
     with_interactions = any(r.interactions for r in results)
     if with_interactions:
         columns.append("interactions")
     for col in columns:
         table.add_column(col, justify="left" if col == "pipeline" else "right")
     for r in results:
-        row = [r.pipeline, str(r.read), str(r.rejected), str(r.unchanged), str(r.created),
-               str(r.linked), str(r.merged)]
+        row = [r.pipeline, str(r.read), str(r.rejected), str(r.set_aside), str(r.unchanged),
+               str(r.created), str(r.linked), str(r.merged)]
         table.add_row(*row, *([f"{r.interactions} ({r.attached} attached)"]
                               if with_interactions else []))
     out.print(table)
     reasons = hub.top_reasons()
-    if any(r.rejected for r in results) and reasons:
+    if any(r.rejected or r.set_aside for r in results) and reasons:
         out.print("Top quarantine reasons (open entries, `peyvand quarantine list` shows each):")
         for stage, fld, n in reasons:
             out.print(f"  {n:>4}  {stage:<12} {fld}")

@@ -20,6 +20,7 @@ Third-party exceptions are translated at the boundary with ``raise ... from exc`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class PeyvandError(Exception):
@@ -60,6 +61,22 @@ class FatalSourceError(PeyvandError):
     """The source cannot be read at all; the pipeline stops."""
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one value of a record.
+
+    Args:
+        field: the canonical field at fault (None: the record as a whole).
+        reason: a sentence about the value, naming it.
+    """
+
+    field: str | None
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
 class RecordRejected(PeyvandError):
     """One record cannot be accepted; the pipeline quarantines it with this reason.
 
@@ -68,6 +85,8 @@ class RecordRejected(PeyvandError):
         field: the canonical field (or source column) at fault, if one is.
         source: the source system, filled in by the pipeline when unknown here.
         record: the record's source id, filled in by the pipeline when unknown here.
+        problems: every problem of the record, when there are several; ``reason`` and
+            ``field`` then sum them up.
     """
 
     stage = "record"
@@ -79,12 +98,23 @@ class RecordRejected(PeyvandError):
         field: str | None = None,
         source: str | None = None,
         record: str | None = None,
+        problems: Sequence[Problem] = (),
     ) -> None:
         self.reason = reason
         self.field = field
         self.source = source
         self.record = record
+        self.problems = list(problems) or [Problem(field, reason)]
         super().__init__(reason)
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> RecordRejected:
+        """One rejection naming every problem: the first field, all the reasons."""
+        if len(problems) == 1:
+            return cls(problems[0].reason, field=problems[0].field, problems=problems)
+        reason = "; ".join(p.describe() for p in problems)
+        return cls(f"{len(problems)} problems: {reason}", field=problems[0].field,
+                   problems=problems)
 
     def __str__(self) -> str:
         where = [f"source {self.source!r}" if self.source else None,

@@ -20,7 +20,13 @@ import structlog
 
 from adapters import get_adapter_class
 from hub.adapter import Adapter, SourceContext
-from hub.errors import ConfigError, RecordRejected, UnreadableRecord
+from hub.errors import (
+    ConfigError,
+    Problem,
+    RecordRejected,
+    StandardizationFailed,
+    UnreadableRecord,
+)
 from hub.mapping import Mapping, load_mapping
 from hub.records import CanonicalRecord, RawRecord, Target, Value
 from hub.sink import Committed, PreparedBatch, Sink
@@ -69,8 +75,9 @@ class RunStats:
 
     pipeline: str
     read: int = 0
-    rejected: int = 0          # records rejected in this run
+    rejected: int = 0          # records rejected whole in this run
     quarantined: int = 0       # of those, new in quarantine (the rest were there already)
+    set_aside: int = 0         # records accepted with values set aside in quarantine
     unchanged: int = 0
     added: int = 0
     changed: int = 0
@@ -86,6 +93,7 @@ class RunStats:
         self.read += read
         self.rejected += len(batch.rejected)
         self.quarantined += committed.quarantined
+        self.set_aside += sum(1 for canon, _ in batch.accepted if canon.set_aside)
         self.unchanged += out.unchanged + batch.skipped
         self.events += out.events
         if isinstance(out, InteractionOutcome):
@@ -111,12 +119,12 @@ class Preparer:
         try:
             if raw.problem is not None:
                 raise UnreadableRecord(raw.problem)
-            fields = standardize(self.mapping.apply(raw), self.mapping.model,
-                                 self.mapping.options)
-            self.identify(fields)
+            fields, problems = standardize(self.mapping.apply(raw), self.mapping.model,
+                                           self.mapping.options)
+            self.hold_back(fields, problems)
             record = CanonicalRecord(self.source_system, raw.source_id, "", fields,
                                      raw.location, raw_key or self.raw_hash(raw),
-                                     self.mapping.target)
+                                     self.mapping.target, problems)
             record.content_hash = record.compute_hash()
             validate(record, self.mapping.model)
             return record
@@ -124,11 +132,18 @@ class Preparer:
             exc.source, exc.record = self.source_system, raw.source_id
             raise
 
-    def identify(self, fields: dict[str, list[Value]]) -> None:
+    def hold_back(self, fields: dict[str, list[Value]], problems: list[Problem]) -> None:
+        """Reject the whole record when a strict field has a bad value or nothing that
+        identifies anyone is left; every problem of the record is named at once."""
+        strict = [p for p in problems if p.field in self.mapping.strict]
+        if strict:
+            raise StandardizationFailed.of(problems)
         wanted = IDENTIFYING[self.mapping.target]
         if not any(path.partition(":")[0] in wanted for path in fields):
             reason, field_name = _NOTHING_IDENTIFIES[self.mapping.target]
-            raise RecordRejected(reason, field=field_name)
+            # Lost to bad values, or never there: say which, with every problem.
+            rejected = StandardizationFailed if problems else RecordRejected
+            raise rejected.of([*problems, Problem(field_name, reason)])
 
     def raw_hash(self, raw: RawRecord) -> str:
         """The raw record and the mapping that shapes it: equal means nothing to redo."""

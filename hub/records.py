@@ -107,6 +107,9 @@ class CanonicalRecord:
     location: str = ""
     raw_hash: str = ""   # the raw record and the mapping that made this: skip work on reruns
     target: Target = Target.CUSTOMER
+    # Values left out because they could not be standardized (hub.errors.Problem): the
+    # record goes on without them and they wait in quarantine for a fix.
+    set_aside: list[Any] = field(default_factory=list)
 
     @property
     def ref(self) -> tuple[str, str]:

@@ -9,7 +9,6 @@ so a crash anywhere loses nothing and a rerun duplicates nothing. A queue-backed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -58,6 +57,7 @@ class Committed:
 
     outcome: BatchOutcome | InteractionOutcome
     quarantined: int   # new quarantine entries (a record rejected again is not new)
+    set_aside: int = 0   # new entries of accepted records with values set aside
 
 
 class Sink(Protocol):
@@ -94,12 +94,8 @@ class StoreSink:
                 outcome = interactions.record(conn, batch.accepted)
             else:
                 outcome = self.masters.ingest(conn, batch.accepted)
-            quarantine.resolve(conn, _refs(batch.accepted))
+            set_aside = quarantine.accepted(conn, batch.pipeline, batch.accepted)
             quarantine.update_reasons(conn, batch.reasons)
             new = quarantine.add(conn, batch.rejected)
             checkpoints.save(conn, batch.pipeline, batch.checkpoint)
-        return Committed(outcome, new)
-
-
-def _refs(accepted: Sequence[tuple[CanonicalRecord, RawRecord]]) -> list[tuple[str, str]]:
-    return [canon.ref for canon, _ in accepted]
+        return Committed(outcome, new, set_aside)

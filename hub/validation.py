@@ -10,6 +10,9 @@ from hub.errors import SchemaViolation
 from hub.records import CanonicalRecord
 from hub.schema_model import Model, load_model
 
+# Characters XML 1.0 cannot carry at all.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
 
 def to_xml(record: CanonicalRecord, model: Model | None = None) -> etree._Element:
     """Build the record's XML element, in the schema's sequence order."""
@@ -29,11 +32,17 @@ def to_xml(record: CanonicalRecord, model: Model | None = None) -> etree._Elemen
         spec = model.fields[path]
         for value in record.fields[target]:
             el = etree.SubElement(parent, f"{{{ns}}}{leaf}")
-            el.text = value.value
+            try:
+                el.text = value.value
+                if value.raw != value.value:
+                    # @raw only informs; the stored record keeps the raw text as it was.
+                    el.set("raw", _NOT_XML.sub("\ufffd", value.raw))
+            except ValueError as exc:   # a character XML cannot hold (a control, U+FFFF)
+                raise SchemaViolation(f"{value.raw!r} holds a character XML cannot carry",
+                                      field=target, source=record.source_system,
+                                      record=record.source_id) from exc
             if spec.qualifier_attr and qualifier:
                 el.set(spec.qualifier_attr, qualifier)
-            if value.raw != value.value:
-                el.set("raw", value.raw)
     return root
 
 

@@ -20,11 +20,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import Engine
 
+from hub.errors import RecordRejected
 from hub.events import SCHEMA, EventType
-from hub.records import Target
-from hub.store import interactions
+from hub.records import RawRecord, Target
+from hub.store import interactions, quarantine
 from hub.store.engine import open_engine, unit_of_work
 from hub.store.outbox import read
+from hub.store.quarantine import Rejection
 from hub.testing import ingest, record
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "events.schema.json"
@@ -91,6 +93,9 @@ def _feed(engine: Engine) -> None:
             record("sms", "m-2", {**sms, "contact.phone:mobile": "+989127654321"},
                    Target.INTERACTION),
         ])
+        nobody = RawRecord("9", {"name": "", "mobile": "0912abc"}, "crm.csv row 10")
+        quarantine.add(conn, [Rejection("crm", "crm", nobody, RecordRejected(
+            "the record has no name, national code, e-mail or phone", field="name.full"))])
 
 
 def _errors(validator: Draft202012Validator, envelope: Envelope) -> list[str]:
@@ -110,21 +115,25 @@ def test_every_demo_event_follows_the_schema(demo_events, validator) -> None:  #
     assert invalid == {}
 
 
-def test_the_demo_emits_created_updated_and_rejected(demo_events) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_emits_created_and_updated(demo_events) -> None:  # type: ignore[no-untyped-def]
     types = {e["type"] for e in demo_events}
-    # The demo merges no masters and reads no interactions: those come from store_events.
-    assert types == {"customer.created", "customer.updated", "record.rejected"}
-    for e in demo_events:
-        if e["type"].startswith("customer."):
-            assert e["subject"] == e["data"]["customer"]["id"]
-        else:
-            source = e["data"]["source"] if "source" in e["data"] else e["data"]["interaction"]
+    # The demo merges no masters, reads no interactions and rejects no record whole (its
+    # bad values are set aside): those events come from store_events.
+    assert types == {"customer.created", "customer.updated"}
+    assert all(e["subject"] == e["data"]["customer"]["id"] for e in demo_events)
+
+
+def test_subjects_of_record_events_are_their_source(store_events) -> None:  # type: ignore[no-untyped-def]
+    for e in store_events:
+        if not e["type"].startswith("customer."):
+            source = e["data"].get("source") or e["data"]["interaction"]["source"]
             assert e["subject"] == f"{source['system']}/{source['id']}"
 
 
 def test_merged_retired_and_interaction_events_follow_the_schema(store_events, validator) -> None:  # type: ignore[no-untyped-def]
     assert {e["type"] for e in store_events} == {
-        "customer.created", "customer.merged", "customer.updated", "interaction.recorded"}
+        "customer.created", "customer.merged", "customer.updated", "interaction.recorded",
+        "record.rejected"}
     invalid = {e["seq"]: errors for e in store_events if (errors := _errors(validator, e))}
     assert invalid == {}
     merged = _first(store_events, "customer.merged")
@@ -198,9 +207,9 @@ BROKEN: list[tuple[str, Callable[[Envelope], None], str]] = [
 @pytest.mark.parametrize(("type_", "breaks", "where"), BROKEN,
                          ids=[b.__name__.strip("_") for _, b, _ in BROKEN])
 def test_a_wrong_payload_is_rejected_where_it_is_wrong(  # type: ignore[no-untyped-def]
-        demo_events, validator, type_: str, breaks: Callable[[Envelope], None],
-        where: str) -> None:
-    envelope = _first(demo_events, type_)
+        demo_events, store_events, validator, type_: str,
+        breaks: Callable[[Envelope], None], where: str) -> None:
+    envelope = _first(demo_events + store_events, type_)
     assert _errors(validator, envelope) == []   # valid before the change
     breaks(envelope)
     errors = _errors(validator, envelope)

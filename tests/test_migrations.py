@@ -177,7 +177,8 @@ def _run_demo(url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _summary_rows(stdout: str) -> dict[str, list[int]]:
-    """The run summary's table: pipeline -> read, quarantined, unchanged, new masters, ..."""
+    """The run summary's table: pipeline -> read, quarantined, values set aside,
+    unchanged, new masters, linked, masters merged."""
     rows = {}
     for line in stdout.splitlines():
         cells = [c.strip() for c in line.strip().strip("│").split("│")]
@@ -216,28 +217,37 @@ def _rerun_changes_nothing(url: str, engine: Engine, cwd: Path) -> None:
     # nothing. "Events published: 0": the upgrade rewrote the 0.1 events in place but kept
     # their published_at (0.1 had published them all), so the relay has nothing to send.
     done = _run_demo(url, cwd)
-    assert _summary_rows(done.stdout) == {"accounting_customers": [0] * 6,
-                                          "sales_leads": [0] * 6}
+    assert _summary_rows(done.stdout) == {"accounting_customers": [0] * 7,
+                                          "sales_leads": [0] * 7}
     assert f"Customer master: {CUSTOMERS} customers. Events published: 0." in done.stdout
     after = _state(engine)
     assert after == before   # no new event (customer.created or any), no link, no profile
 
     # 2. As if the files had been exported again: without the checkpoints every row is
-    # read and goes through 0.2's stages. Each record is recognised as unchanged by its
-    # canonical content hash, which 0.2 computes as 0.1 did (its raw hash differs: 0.2
-    # hashes the mapping too, and rewrites it), and the rejected ones are rejected
-    # again without new quarantine entries or events. Profiles are filled in lazily
-    # only for candidates of a new or changed record: there is none, so none is.
+    # read and goes through 0.2's stages. Each stored record is recognised as unchanged
+    # by its canonical content hash, which 0.2 computes as 0.1 did (its raw hash
+    # differs: 0.2 hashes the mapping too, and rewrites it). The rows 0.1 held back
+    # whole for one bad value are now accepted with that value set aside (0.2's
+    # field-level quarantine): each becomes a customer, its old entry closes and a
+    # "values" entry opens.
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM checkpoints"))
     done = _run_demo(url, cwd)
     rows = _summary_rows(done.stdout)
-    assert sum(r[2] for r in rows.values()) == RECORDS                  # unchanged
-    assert sum(r[1] for r in rows.values()) == QUARANTINED              # rejected again
-    assert sum(r[0] for r in rows.values()) == RECORDS + QUARANTINED    # read
-    assert all(r[3:] == [0, 0, 0] for r in rows.values())               # no master touched
-    assert f"Customer master: {CUSTOMERS} customers. Events published: 0." in done.stdout
-    assert _state(engine) == before
+    totals = [sum(r[i] for r in rows.values()) for i in range(7)]
+    assert totals == [RECORDS + QUARANTINED, 0, QUARANTINED, RECORDS, QUARANTINED, 0, 0]
+    assert f"Customer master: {CUSTOMERS + QUARANTINED} customers. " \
+           f"Events published: {QUARANTINED}." in done.stdout
+    after = _state(engine)
+    assert after["records"][:len(before["records"])] == before["records"]
+    assert len(after["records"]) == len(before["records"]) + QUARANTINED
+    assert [t for _, t in after["outbox"][len(before["outbox"]):]] == \
+        ["customer.created"] * QUARANTINED
+    with engine.connect() as conn:
+        kinds = conn.execute(select(quarantine.c.kind, quarantine.c.status, func.count())
+                             .group_by(quarantine.c.kind, quarantine.c.status)).all()
+    assert sorted(kinds) == [("record", "resolved", QUARANTINED),
+                             ("values", "open", QUARANTINED)]
 
 
 def _migration(name: str) -> ModuleType:

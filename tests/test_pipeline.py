@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from hub.app import Hub
 from hub.store import inbox
 from hub.store.tables import checkpoints, interactions
+from hub.testing import project
 
 CUSTOMERS = ("code,name,mobile,email\n"
              "1,علی کریمی,09121234567,ali@x.ir\n"
@@ -23,19 +24,7 @@ SMS_LOG = ("id,from,received,text\n"
 
 def workspace(root: Path, pipelines: dict[str, tuple[str, str, str]],
               mappings: dict[str, str]) -> Hub:
-    """pipelines: name -> (adapter, options as YAML flow, mapping file)."""
-    (root / "pipelines").mkdir()
-    (root / "mappings").mkdir()
-    for name, (adapter, options, mapping) in pipelines.items():
-        (root / "pipelines" / f"{name}.yaml").write_text(
-            f"adapter: {adapter}\noptions: {options}\nsource_system: {name}\n"
-            f"mapping: {mapping}\n", encoding="utf-8")
-    for file, text in mappings.items():
-        (root / "mappings" / file).write_text(text, encoding="utf-8")
-    (root / "config.yaml").write_text(
-        f"store: {{url: 'sqlite:///{root}/store.sqlite'}}\n"
-        f"pipelines: [{', '.join(pipelines)}]\nrun: {{batch_size: 2}}\n", encoding="utf-8")
-    return Hub.from_config(root / "config.yaml", environ={})
+    return project(root, pipelines, mappings, batch_size=2)
 
 
 CUSTOMER_MAPPING = ("fields:\n  kind: {constant: person}\n  name.full: {from: name}\n"

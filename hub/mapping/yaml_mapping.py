@@ -26,7 +26,7 @@ from hub.standardize.persian_text import header_key, text_key
 from hub.suggest import did_you_mean
 
 _OPS = {"from", "join", "constant", "with", "split", "take", "lookup", "default",
-        "calendar", "day_first", "timezone"}
+        "calendar", "day_first", "timezone", "strict"}
 _TYPE_OPTIONS = {"calendar": "Date", "day_first": "Date", "timezone": "DateTime"}
 _TAKES = ("first", "last", "all_but_first", "all_but_last")
 _CALENDARS = ("auto", "jalali", "gregorian")
@@ -45,6 +45,7 @@ class Rule:
     lookup: dict[str, str] | None = None  # text_key(source value) -> canonical value
     default: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # calendar, day_first, timezone
+    strict: bool = False   # a value that cannot be cleaned holds the whole record back
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -63,6 +64,11 @@ class Mapping:
     @property
     def model(self) -> Model:
         return load_model(self.target)
+
+    @property
+    def strict(self) -> frozenset[str]:
+        """Targets whose bad value holds the whole record back (``strict: true``)."""
+        return frozenset(r.target for r in self.rules if r.strict)
 
     @property
     def options(self) -> dict[str, dict[str, Any]]:
@@ -223,6 +229,7 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
         lookup={text_key(str(k)): str(v) for k, v in lookup.items()} if lookup else None,
         default=str(spec["default"]) if "default" in spec else None,
         options=options,
+        strict=_strict(where, spec, problems),
     )
 
 
@@ -252,6 +259,14 @@ def _type_options(where: str, spec: dict[str, Any], fspec: FieldSpec,
     if options.get("calendar", "auto") not in _CALENDARS:
         problems.append(f"{where}: calendar must be one of {', '.join(_CALENDARS)}")
     return options
+
+
+def _strict(where: str, spec: dict[str, Any], problems: list[str]) -> bool:
+    value = spec.get("strict", False)
+    if not isinstance(value, bool):
+        problems.append(f"{where}: strict must be true or false, got {value!r}")
+        return False
+    return value
 
 
 def _columns(value: Any) -> tuple[str, ...]:

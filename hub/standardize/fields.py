@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.errors import InvalidValue, StandardizationFailed
+from hub.errors import InvalidValue, Problem
 from hub.records import Value
 from hub.schema_model import FieldSpec, Model
 from hub.standardize.dates import standardize_date
@@ -118,16 +118,20 @@ def cleaner_for(model: Model, spec: FieldSpec) -> Cleaner:
 
 
 def standardize(mapped: Mapping[str, list[str]], model: Model,
-                options: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Value]]:
-    """Clean every mapped value; raise StandardizationFailed naming the field."""
+                options: Mapping[str, Mapping[str, Any]]
+                ) -> tuple[dict[str, list[Value]], list[Problem]]:
+    """Clean every mapped value: the clean values, and a problem for each value that
+    could not be cleaned (set aside, with the reason naming it)."""
     out: dict[str, list[Value]] = {}
+    problems: list[Problem] = []
     for target, raws in mapped.items():
         cleaner = cleaner_for(model, model.fields[target.partition(":")[0]])
         for raw in raws:
             try:
                 pairs = cleaner(target, raw, options.get(target, {}))
             except InvalidValue as exc:
-                raise StandardizationFailed(str(exc), field=target) from exc
+                problems.append(Problem(target, str(exc)))
+                continue
             for path, value in pairs:
                 values = out.setdefault(path, [])
                 if value and all(v.value != value for v in values):
@@ -135,4 +139,4 @@ def standardize(mapped: Mapping[str, list[str]], model: Model,
     # An honorific given in its own column wins over one split off the full name.
     if "name.honorific" in mapped and len(out.get("name.honorific", ())) > 1:
         out["name.honorific"] = out["name.honorific"][:1]
-    return {path: values for path, values in out.items() if values}
+    return {path: values for path, values in out.items() if values}, problems

@@ -29,6 +29,11 @@ def _display_table() -> dict[int, str | None]:
     deleted = [*range(0x064B, 0x0653), *range(0x0656, 0x0660), 0x0670, 0x0640]
     deleted += [0x200B, 0x200D, 0x200E, 0x200F, 0xFEFF, *range(0x202A, 0x202F)]
     deleted += range(0x2066, 0x206A)
+    # Control characters (C0 but tab, line feed and return; DEL; C1), noncharacters and
+    # lone surrogates: junk from copy and paste or a wrong decoding, and XML cannot hold
+    # most of them, so a name carrying one would be refused by validation.
+    deleted += [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+    deleted += [0xFFFE, 0xFFFF, *range(0xD800, 0xE000)]
     table.update(dict.fromkeys(deleted))
     return table
 

@@ -130,13 +130,31 @@ quarantine = Table(
     Column("source_id", String(200), nullable=False),
     Column("content_hash", String(32), nullable=False),
     Column("location", Text, nullable=False, default=""),
-    Column("stage", String(16), nullable=False),   # map | standardize | validate
+    Column("stage", String(16), nullable=False),   # read | map | standardize | validate
     Column("field", String(200), nullable=True),
     Column("reason", Text, nullable=False),
     Column("raw", JSON, nullable=False),
     Column("status", String(16), nullable=False, default="open"),  # open | resolved
     Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("source_system", "source_id", "content_hash", name="uq_quarantine"),
+    # record: the whole record waits; values: it was accepted, these values wait.
+    Column("kind", String(8), nullable=False, default="record", server_default="record"),
+    Column("problems", JSON, nullable=True),     # [{"field", "reason"}], every one
+    UniqueConstraint("source_system", "source_id", "content_hash", "kind",
+                     name="uq_quarantine"),
+)
+
+# One row per pipeline run: `peyvand runs` shows the history.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", _SeqId, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),   # running | finished | failed
+    Column("stats", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_runs_pipeline", "pipeline", "id"),
 )
 
 checkpoints = Table(

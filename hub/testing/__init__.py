@@ -2,6 +2,7 @@
 
 * ``write_synthetic_csv`` and ``pairwise_f1``: seeded customers with the truth about them.
 * ``record`` and ``ingest``: canonical records into a store without a pipeline.
+* ``project``: a project folder (config, pipelines, mappings) and the Hub on it.
 * ``hub.testing.conformance.AdapterConformance``: the suite every adapter's tests
   subclass (imported from its module: it needs pytest).
 """
@@ -9,16 +10,44 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from sqlalchemy import Engine
 
+from hub.app import Hub
 from hub.matching import MatchSettings, NationalCodeVeto
 from hub.records import CanonicalRecord, RawRecord, Target, Value
 from hub.store.engine import unit_of_work
 from hub.store.master import BatchOutcome, MasterRepository
 from hub.testing.synthetic import national_code, pairwise_f1, write_synthetic_csv
 
-__all__ = ["ingest", "national_code", "pairwise_f1", "record", "write_synthetic_csv"]
+__all__ = ["ingest", "national_code", "pairwise_f1", "project", "record",
+           "write_synthetic_csv"]
+
+
+def project(root: Path, pipelines: Mapping[str, tuple[str, str, str]],
+            mappings: Mapping[str, str], *, batch_size: int = 500) -> Hub:
+    """A project folder under ``root`` (config, pipelines, mappings, a SQLite store) and
+    the Hub on it.
+
+    Args:
+        pipelines: name -> (adapter, options as a YAML flow mapping, mapping file); the
+            pipeline's source system is its name.
+        mappings: file name -> YAML text.
+    """
+    (root / "pipelines").mkdir(exist_ok=True)
+    (root / "mappings").mkdir(exist_ok=True)
+    for name, (adapter, options, mapping) in pipelines.items():
+        (root / "pipelines" / f"{name}.yaml").write_text(
+            f"adapter: {adapter}\noptions: {options}\nsource_system: {name}\n"
+            f"mapping: {mapping}\n", encoding="utf-8")
+    for file, text in mappings.items():
+        (root / "mappings" / file).write_text(text, encoding="utf-8")
+    (root / "config.yaml").write_text(
+        f"store: {{url: 'sqlite:///{root}/store.sqlite'}}\n"
+        f"pipelines: [{', '.join(pipelines)}]\nrun: {{batch_size: {batch_size}}}\n",
+        encoding="utf-8")
+    return Hub.from_config(root / "config.yaml", environ={})
 
 
 def record(system: str, source_id: str, fields: Mapping[str, str],

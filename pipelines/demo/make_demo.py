@@ -11,8 +11,8 @@ Run ``python pipelines/demo/make_demo.py``; it writes next to itself, determinis
   feeding two dropdowns): Persian names with ZWNJ variants, some Latin names, mobiles as
   numbers (the 0 lost), Persian digits or ``+98 ...``, birthdays as date cells or Jalali
   text in Persian digits.
-* ``truth.csv``: for every row, the person it belongs to, or the one field that makes it
-  invalid.
+* ``truth.csv``: for every row, the person it belongs to, and the one field whose value
+  is invalid where there is one.
 
 The truth follows matcher v1: two records are one person when (a) they share a valid
 national code; (b) they share an email (case-insensitive) or a mobile (E.164), unless both
@@ -27,7 +27,8 @@ the postal code. Links are transitive. The cases:
 * a bridge: accounting has only the mobile, one lead only the email, a later lead both;
 * traps: a family sharing landline and address; two different ``محمد احمدی``; a son using
   his father's mobile (national codes differ, so rule (b) does not link them);
-* seven rows invalid in exactly one field, whose persons appear nowhere else.
+* seven rows with one invalid value each, whose persons appear nowhere else: the hub
+  accepts each row with that value set aside (in quarantine), so each is a customer.
 
 At the end the rules are checked on the files as written, independently of the hub's code.
 """
@@ -558,7 +559,7 @@ def write_truth(acc: list[Rec], sales: list[Rec], path: Path) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["source_system", "source_id", "person", "invalid_field", "note"])
     for r in acc + sales:
-        pid = "" if r.invalid else persons.setdefault(id(r.person), f"P{len(persons) + 1:03}")
+        pid = persons.setdefault(id(r.person), f"P{len(persons) + 1:03}")
         writer.writerow([r.system, r.sid, pid, r.invalid,
                          r.note.format(*(x.sid for x in r.refs))])
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -678,6 +679,7 @@ def normalize(system: str, sid: str, name: str, checks: dict[str, Any]) -> dict[
         try:
             out[path] = check(raw)
         except (ValueError, TypeError):
+            out[path] = None   # set aside: the record goes on without it
             out["bad"].append(path)
     return out
 
@@ -702,7 +704,7 @@ def check() -> None:
     for r in rows:
         expected = truth[r["key"]]["invalid_field"]
         assert r["bad"] == ([expected] if expected else []), (r["key"], r["bad"], expected)
-    valid = [r for r in rows if not r["bad"]]
+    valid = rows   # a bad value is set aside, the row still counts
     parent = list(range(len(valid)))
 
     def root(i: int) -> int:
@@ -727,9 +729,9 @@ def check() -> None:
         assert len(codes) <= 1, f"one cluster, two national codes: {codes}"
     multi = sum(1 for m in _groups(valid, root).values() if len(m) > 1)
     acc = sum(1 for r in rows if r["key"][0] == "accounting")
+    bad = sum(1 for r in rows if r["bad"])
     print(f"rows: {len(rows)} (accounting {acc}, sales {len(rows) - acc}); "
-          f"invalid: {len(rows) - len(valid)}; persons: {len(persons)} valid + "
-          f"{len(rows) - len(valid)} behind invalid rows; "
+          f"with a value set aside: {bad}; persons: {len(persons)}; "
           f"clusters with more than one record: {multi}")
 
 
