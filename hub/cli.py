@@ -126,6 +126,8 @@ def master_show(obj: _Ctx, master_id: str) -> None:
     view = obj.hub.customer(master_id)
     if view is None:
         raise click.ClickException(f"there is no customer {master_id!r} in the master")
+    if view.resolved_from:
+        out.print(f"{view.resolved_from} was merged into {view.id}; showing {view.id}.")
     merged = f" into {view.merged_into}" if view.merged_into else ""
     out.print(f"[bold]{view.id}[/bold]  {view.display_name}  "
               f"(version {view.version}, {view.status}{merged})")

@@ -9,6 +9,7 @@
     - StoreUnavailable
   + RecordRejected            quarantine the record, go on with the next one
     - UnreadableRecord        the adapter could not read it properly
+    - DuplicateSourceId       the source gave one id to different records
     - MappingFailed
     - StandardizationFailed
     - SchemaViolation
@@ -128,6 +129,12 @@ class UnreadableRecord(RecordRejected):
     """The source gave a record its adapter could not read properly (``RawRecord.problem``)."""
 
     stage = "read"
+
+
+class DuplicateSourceId(RecordRejected):
+    """The source gave one id to records with different content."""
+
+    stage = "conflict"
 
 
 class MappingFailed(RecordRejected):

@@ -22,6 +22,7 @@ from adapters import get_adapter_class
 from hub.adapter import Adapter, SourceContext
 from hub.errors import (
     ConfigError,
+    DuplicateSourceId,
     Problem,
     RecordRejected,
     StandardizationFailed,
@@ -187,8 +188,9 @@ def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
         on_total(adapter.estimate_total(start) if adapter.features.estimate else None)
     stats = RunStats(cfg.name)
     bound = log.bind(pipeline=cfg.name, source=cfg.source_system)
+    ids = SourceIds()
     for records in _batches(adapter.read(start), batch_size):
-        batch = prepare_batch(cfg, prepare, sink, records)
+        batch = prepare_batch(cfg, prepare, sink, records, ids)
         committed = sink.commit(batch)
         stats.add(batch, committed, len(records))
         _freeze_long_lived()
@@ -200,23 +202,72 @@ def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
 
 
 def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
-                  records: list[RawRecord]) -> PreparedBatch:
-    """Run the stateless stages over ``records``; skip those stored from the same raw data."""
+                  records: list[RawRecord], ids: SourceIds | None = None) -> PreparedBatch:
+    """Run the stateless stages over ``records``; skip those stored from the same raw
+    data, and hold back records whose id the extract repeats with other content."""
     batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target,
                           checkpoint=records[-1].checkpoint)
-    hashes = {raw.source_id: prepare.raw_hash(raw) for raw in records}
-    seen = sink.unchanged(cfg.source_system, hashes)
-    batch.skipped = sum(1 for raw in records if raw.source_id in seen)
-    for raw in records:
-        if raw.source_id in seen:
+    hashes = [prepare.raw_hash(raw) for raw in records]
+    conflicts, repeats = (ids or SourceIds()).check(records, hashes)
+    seen = sink.unchanged(cfg.source_system, {
+        raw.source_id: h for i, (raw, h) in enumerate(zip(records, hashes, strict=True))
+        if i not in conflicts and i not in repeats})
+    for i, (raw, raw_hash) in enumerate(zip(records, hashes, strict=True)):
+        if i in repeats or (raw.source_id in seen and i not in conflicts):
+            batch.skipped += 1
             continue
         try:
-            batch.accepted.append((prepare(raw, hashes[raw.source_id]), raw))
+            if i in conflicts:
+                raise conflicts[i]
+            batch.accepted.append((prepare(raw, raw_hash), raw))
         except RecordRejected as exc:
+            exc.source, exc.record = cfg.source_system, raw.source_id
             batch.rejected.append(Rejection(cfg.name, cfg.source_system, raw, exc))
-            log.info("record rejected", pipeline=cfg.name, record=raw.source_id,
-                     field=exc.field, reason=exc.reason)
+            log.info("record rejected", pipeline=cfg.name, stage=exc.stage,
+                     field=exc.field)
     return batch
+
+
+class SourceIds:
+    """The ids one extract has given so far: an id must name one record.
+
+    A copy with the same content is harmless and skipped. Copies with other content are
+    conflicts: within a batch every copy waits in quarantine, later in the extract the
+    later copy does (the first is already committed). Memory grows with the extract's
+    size, about 150 bytes an id: a million-row file holds some 150 MB.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[str, tuple[str, str]] = {}   # id -> (raw hash, location)
+        self.conflicted: set[str] = set()
+
+    def check(self, records: list[RawRecord], hashes: list[str]
+              ) -> tuple[dict[int, RecordRejected], set[int]]:
+        """(position -> conflict, positions of harmless repeats) within ``records``."""
+        positions: dict[str, list[int]] = {}
+        for i, raw in enumerate(records):
+            positions.setdefault(raw.source_id, []).append(i)
+        conflicts: dict[int, RecordRejected] = {}
+        repeats: set[int] = set()
+        for source_id, at in positions.items():
+            earlier = self.first.get(source_id)
+            copies = ([earlier] if earlier else []) + [(hashes[i], records[i].location)
+                                                       for i in at]
+            if len({h for h, _ in copies}) > 1 or source_id in self.conflicted:
+                self.conflicted.add(source_id)
+                clash = _conflict(source_id, [where for _, where in copies])
+                conflicts.update((i, clash) for i in at)
+            else:
+                repeats.update(at[1:] if earlier is None else at)
+            self.first.setdefault(source_id, copies[0])
+        return conflicts, repeats
+
+
+def _conflict(source_id: str, locations: list[str]) -> RecordRejected:
+    places = ", ".join(dict.fromkeys(locations))
+    return DuplicateSourceId(
+        f"source id {source_id!r} is given to different records ({places}); an id must "
+        "name one record: fix the source, or choose the id column(s) in the pipeline")
 
 
 _frozen = False
@@ -261,8 +312,8 @@ def replay(entries: Iterable[QuarantineEntry], pipelines: Sequence[PipelineConfi
         prepare = Preparer(load_mapping(cfg.mapping), cfg.source_system)
         batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target)
         for entry in group:
-            if entry.stage == UnreadableRecord.stage:
-                still += 1   # only the source can fix what it could not give readably
+            if entry.stage in (UnreadableRecord.stage, DuplicateSourceId.stage):
+                still += 1   # only the source can fix what it gave unreadable or twice
                 continue
             raw = RawRecord.from_storable(entry.source_id, entry.raw, entry.location)
             try:

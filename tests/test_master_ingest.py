@@ -85,6 +85,12 @@ def test_a_record_holding_two_masters_keys_merges_them(engine: Engine) -> None:
     assert why[("web", "a")][1]["record"] == {"system": "web", "id": "b"}
     assert why[("web", "a")][1]["merged_from"] == newer
     assert why[("web", "b")][0] == "joined"
+    # The merged-away id resolves to its survivor, which lists it.
+    assert view.merged_ids == [newer] and view.resolved_from is None
+    resolved = get_master(engine, newer)
+    assert resolved is not None
+    assert (resolved.id, resolved.resolved_from, resolved.status) == (older, newer, "active")
+    assert get_master(engine, "C000NOSUCHID") is None
 
 
 def test_changed_record_moves_and_old_master_retires(engine: Engine) -> None:

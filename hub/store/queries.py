@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from hub.search import query_patterns
 from hub.store.engine import reading
@@ -43,7 +43,11 @@ class InteractionView:
 
 @dataclass(frozen=True, slots=True)
 class MasterView:
-    """One customer: its golden record with lineage, its records and interactions."""
+    """One customer: its golden record with lineage, its records and interactions.
+
+    Asked for by an id that was merged away, it is the survivor's view, and
+    ``resolved_from`` names the id asked for.
+    """
 
     id: str
     status: str               # active | merged | retired
@@ -54,6 +58,8 @@ class MasterView:
     sources: list[str]
     records: list[LinkedRecord]
     interactions: list[InteractionView]
+    merged_ids: list[str]     # ids merged into this one, which now resolve to it
+    resolved_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +76,16 @@ def count_masters(engine: Engine, status: str = "active") -> int:
 
 
 def get_master(engine: Engine, master_id: str) -> MasterView | None:
-    """The customer ``master_id`` (also a merged-away one: see ``merged_into``), or None."""
+    """The customer ``master_id``, or None; a merged-away id gives its survivor."""
     sr = source_records.c
     with reading(engine, f"reading customer {master_id}") as conn:
-        row = conn.execute(select(masters).where(masters.c.id == master_id)).first()
+        row = _resolve(conn, master_id)
         if row is None:
             return None
+        merged_ids = list(conn.execute(select(masters.c.id).where(
+            masters.c.merged_into == row.id).order_by(masters.c.id)).scalars())
         records = conn.execute(select(sr.id, sr.source_system, sr.source_id, sr.location)
-                               .where(sr.master_id == master_id).order_by(sr.id)).all()
+                               .where(sr.master_id == row.id).order_by(sr.id)).all()
         decisions: dict[int, Any] = {}
         if records:
             for link in conn.execute(select(links.c.source_record_id, links.c.decision,
@@ -85,7 +93,7 @@ def get_master(engine: Engine, master_id: str) -> MasterView | None:
                                      .where(links.c.source_record_id.in_([r.id for r in records]))
                                      .order_by(links.c.id)):
                 decisions[link.source_record_id] = link   # the latest wins
-        seen = conn.execute(select(interactions).where(interactions.c.master_id == master_id)
+        seen = conn.execute(select(interactions).where(interactions.c.master_id == row.id)
                             .order_by(interactions.c.occurred_at.desc()).limit(50)).all()
     golden = row.golden or {}
     return MasterView(
@@ -99,7 +107,18 @@ def get_master(engine: Engine, master_id: str) -> MasterView | None:
          for r in records],
         [InteractionView(i.source_system, i.source_id, i.channel, i.occurred_at,
                          {p: [v for v, _ in vs] for p, vs in i.canonical.items()})
-         for i in seen])
+         for i in seen],
+        merged_ids, master_id if row.id != master_id else None)
+
+
+def _resolve(conn: Connection, master_id: str) -> Any:
+    """The master row of ``master_id``, following merges to the survivor."""
+    row = conn.execute(select(masters).where(masters.c.id == master_id)).first()
+    hops = 0
+    while row is not None and row.status == "merged" and row.merged_into and hops < 100:
+        row = conn.execute(select(masters).where(masters.c.id == row.merged_into)).first()
+        hops += 1
+    return row
 
 
 def search(engine: Engine, text: str, *, limit: int = 20) -> list[MasterSummary]:
