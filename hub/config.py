@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ from hub.errors import ConfigError
 from hub.log import LogSettings
 from hub.matching import MatchSettings
 from hub.pipeline import RunSettings
+from hub.records import SOURCE_SYSTEM
 from hub.resources import data_dir
 from hub.settings import parse_settings, settings_problems, well_typed
+from hub.standardize.fields import ATTRIBUTE_TYPES
 from hub.store import StoreSettings
 from hub.suggest import did_you_mean
 from hub.survivorship import SurvivorshipSettings
@@ -34,8 +36,9 @@ ENV_PREFIX = "PEYVAND__"
 SECTIONS: tuple[type, ...] = (StoreSettings, BusSettings, MatchSettings,
                               SurvivorshipSettings, RunSettings, LogSettings)
 _SECTION_NAMES = {cls.section: cls for cls in SECTIONS}   # type: ignore[attr-defined]
-_PIPELINE_KEYS = {"adapter", "options", "mapping", "source_system", "schedule", "description"}
-_SOURCE_SYSTEM = re.compile(r"[^\s/]{1,64}")
+_PIPELINE_KEYS = {"adapter", "options", "mapping", "source_system", "source_system_column",
+                  "schedule", "description"}
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class PipelineConfig:
     mapping: Path
     source_system: str
     schedule: str
+    source_system_column: str | None = None   # records name their own system here
+    attributes: Mapping[str, str] = field(default_factory=dict)   # config's custom ones
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Config:
     run: RunSettings
     log: LogSettings
     pipelines: tuple[PipelineConfig, ...]
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
     def pipeline(self, name: str) -> PipelineConfig:
         for p in self.pipelines:
@@ -88,17 +94,39 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         raise ConfigError(str(path), ["expected sections such as store:, bus:, pipelines:"])
     problems: list[str] = []
     doc = _apply_env(doc, os.environ if environ is None else environ, problems)
+    known = [*_SECTION_NAMES, "pipelines", "attributes"]
     for section in doc:
-        if section not in _SECTION_NAMES and section != "pipelines":
-            problems.append(f"{section}: unknown section."
-                            f"{did_you_mean(str(section), [*_SECTION_NAMES, 'pipelines'])}")
+        if section not in known:
+            problems.append(f"{section}: unknown section.{did_you_mean(str(section), known)}")
     sections = {name: _section(cls, doc.get(name), problems)
                 for name, cls in _SECTION_NAMES.items()}
-    pipelines = tuple(p for name in doc.get("pipelines") or []
+    attributes = _attributes(doc.get("attributes"), problems)
+    pipelines = tuple(replace(p, attributes=attributes) for name in doc.get("pipelines") or []
                       if (p := _load_pipeline(path.parent, str(name), problems)))
     if problems:
         raise ConfigError(str(path), problems)
-    return Config(path=path, pipelines=pipelines, **sections)
+    return Config(path=path, pipelines=pipelines, attributes=attributes, **sections)
+
+
+def _attributes(value: Any, problems: list[str]) -> dict[str, str]:
+    """``attributes: {loyalty_tier: text, signup_date: date}``: custom attributes a
+    mapping may fill (``attributes.attribute:loyalty_tier``), kept on the master."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"attributes: expected names with their types, got {value!r}")
+        return {}
+    out = {}
+    for name, kind in value.items():
+        if not isinstance(name, str) or not _ATTRIBUTE_NAME.fullmatch(name):
+            problems.append(f"attributes.{name}: a name of letters, digits, '_', '.' or '-', "
+                            "starting with a letter")
+        elif kind not in ATTRIBUTE_TYPES:
+            problems.append(f"attributes.{name}: type must be one of "
+                            f"{', '.join(ATTRIBUTE_TYPES)}, got {kind!r}")
+        else:
+            out[name] = kind
+    return out
 
 
 def _section(cls: type, value: Any, problems: list[str]) -> Any:
@@ -142,9 +170,13 @@ def _load_pipeline(base: Path, name: str, problems: list[str]) -> PipelineConfig
         if not doc.get(key):
             problems.append(f"{file.name}: {key}: required")
     system = str(doc.get("source_system") or "")
-    if system and not _SOURCE_SYSTEM.fullmatch(system):
+    if system and not SOURCE_SYSTEM.fullmatch(system):
         problems.append(f"{file.name}: source_system: {system!r} must be a name of up to 64 "
                         "characters without spaces or '/'")
+    column = doc.get("source_system_column")
+    if column is not None and not (isinstance(column, str) and column.strip()):
+        problems.append(f"{file.name}: source_system_column: the name of a column, "
+                        f"got {column!r}")
     mapping = _find(file.parent.parent, "mappings", str(doc.get("mapping", "")))
     if doc.get("mapping") and mapping is None:
         problems.append(f"{file.name}: mapping: no file mappings/{doc['mapping']}")
@@ -152,7 +184,8 @@ def _load_pipeline(base: Path, name: str, problems: list[str]) -> PipelineConfig
         return None
     return PipelineConfig(name=name, path=file, adapter=str(doc["adapter"]),
                           options=dict(doc.get("options") or {}), mapping=mapping,
-                          source_system=system, schedule=str(doc.get("schedule", "manual")))
+                          source_system=system, schedule=str(doc.get("schedule", "manual")),
+                          source_system_column=column if isinstance(column, str) else None)
 
 
 def _apply_env(doc: dict[str, Any], environ: Mapping[str, str],

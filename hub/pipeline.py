@@ -17,21 +17,24 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 import structlog
+from lxml import etree
 
 from adapters import get_adapter_class
 from hub.adapter import Adapter, SourceContext
 from hub.errors import (
     ConfigError,
     DuplicateSourceId,
+    MappingFailed,
     Problem,
     RecordRejected,
     StandardizationFailed,
     UnreadableRecord,
 )
 from hub.mapping import Mapping, load_mapping
-from hub.records import CanonicalRecord, RawRecord, Target, Value
+from hub.records import SOURCE_SYSTEM, CanonicalRecord, RawRecord, Target, Value
 from hub.sink import Committed, PreparedBatch, Sink
 from hub.standardize.fields import standardize
+from hub.standardize.persian_text import header_key
 from hub.store.interactions import InteractionOutcome
 from hub.store.quarantine import QuarantineEntry, Rejection
 from hub.validation import validate
@@ -114,24 +117,43 @@ class Preparer:
 
     mapping: Mapping
     source_system: str
+    system_column: str | None = None   # a column that names each record's source system
 
     def __call__(self, raw: RawRecord, raw_key: str | None = None) -> CanonicalRecord:
         """One record through every stage; RecordRejected names the source and record."""
+        system = self.source_system
         try:
+            system = self.system_of(raw)
             if raw.problem is not None:
                 raise UnreadableRecord(raw.problem)
             fields, problems = standardize(self.mapping.apply(raw), self.mapping.model,
                                            self.mapping.options)
             self.hold_back(fields, problems)
-            record = CanonicalRecord(self.source_system, raw.source_id, "", fields,
+            record = CanonicalRecord(system, raw.source_id, "", fields,
                                      raw.location, raw_key or self.raw_hash(raw),
                                      self.mapping.target, problems)
             record.content_hash = record.compute_hash()
             validate(record, self.mapping.model)
             return record
         except RecordRejected as exc:
-            exc.source, exc.record = self.source_system, raw.source_id
+            exc.source, exc.record = system, raw.source_id
             raise
+
+    def system_of(self, raw: RawRecord) -> str:
+        """The record's source system: its own column when the pipeline names one (an
+        export holding several systems), else the pipeline's."""
+        if self.system_column is None or isinstance(raw.data, etree._Element):
+            return self.source_system
+        keys = {header_key(str(k)): k for k in raw.data}
+        value = raw.data.get(keys.get(header_key(self.system_column), ""))
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return self.source_system
+        if not SOURCE_SYSTEM.fullmatch(text):
+            raise MappingFailed(f"column {self.system_column!r} gives {text!r}, which is no "
+                                "source system name (up to 64 characters, no spaces or '/')",
+                                field="source_system")
+        return text
 
     def hold_back(self, fields: dict[str, list[Value]], problems: list[Problem]) -> None:
         """Reject the whole record when a strict field has a bad value or nothing that
@@ -163,7 +185,8 @@ def check_all(pipelines: Sequence[PipelineConfig]) -> None:
     """Check every adapter and mapping before anything runs; one error lists all problems."""
     problems: list[str] = []
     for cfg in pipelines:
-        for check in (partial(build_adapter, cfg), partial(load_mapping, cfg.mapping)):
+        for check in (partial(build_adapter, cfg),
+                      partial(load_mapping, cfg.mapping, cfg.attributes)):
             try:
                 check()
             except ConfigError as exc:
@@ -181,8 +204,9 @@ def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
     ``on_total(n)`` is told how many records the source expects (None: unknown) before
     the first batch, ``on_progress(n)`` how many were committed after each batch.
     """
-    adapter, mapping = build_adapter(cfg, context), load_mapping(cfg.mapping)
-    prepare = Preparer(mapping, cfg.source_system)
+    adapter = build_adapter(cfg, context)
+    prepare = Preparer(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
+                       cfg.source_system_column)
     start = sink.checkpoint(cfg.name)
     if on_total:
         on_total(adapter.estimate_total(start) if adapter.features.estimate else None)
@@ -208,12 +232,16 @@ def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
     batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target,
                           checkpoint=records[-1].checkpoint)
     hashes = [prepare.raw_hash(raw) for raw in records]
-    conflicts, repeats = (ids or SourceIds()).check(records, hashes)
-    seen = sink.unchanged(cfg.source_system, {
-        raw.source_id: h for i, (raw, h) in enumerate(zip(records, hashes, strict=True))
-        if i not in conflicts and i not in repeats})
+    refs = [(_system(prepare, raw), raw.source_id) for raw in records]
+    conflicts, repeats = (ids or SourceIds()).check(records, refs, hashes)
+    candidates: dict[str, dict[str, str]] = {}
+    for i, ((system, source_id), raw_hash) in enumerate(zip(refs, hashes, strict=True)):
+        if i not in conflicts and i not in repeats:
+            candidates.setdefault(system, {})[source_id] = raw_hash
+    seen = {(system, sid) for system, by_id in candidates.items()
+            for sid in sink.unchanged(system, by_id)}
     for i, (raw, raw_hash) in enumerate(zip(records, hashes, strict=True)):
-        if i in repeats or (raw.source_id in seen and i not in conflicts):
+        if i in repeats or (refs[i] in seen and i not in conflicts):
             batch.skipped += 1
             continue
         try:
@@ -221,11 +249,18 @@ def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
                 raise conflicts[i]
             batch.accepted.append((prepare(raw, raw_hash), raw))
         except RecordRejected as exc:
-            exc.source, exc.record = cfg.source_system, raw.source_id
-            batch.rejected.append(Rejection(cfg.name, cfg.source_system, raw, exc))
+            exc.source, exc.record = refs[i]
+            batch.rejected.append(Rejection(cfg.name, refs[i][0], raw, exc))
             log.info("record rejected", pipeline=cfg.name, stage=exc.stage,
                      field=exc.field)
     return batch
+
+
+def _system(prepare: Preparer, raw: RawRecord) -> str:
+    try:
+        return prepare.system_of(raw)
+    except RecordRejected:
+        return prepare.source_system   # the stages reject it with the reason
 
 
 class SourceIds:
@@ -238,28 +273,29 @@ class SourceIds:
     """
 
     def __init__(self) -> None:
-        self.first: dict[str, tuple[str, str]] = {}   # id -> (raw hash, location)
-        self.conflicted: set[str] = set()
+        self.first: dict[tuple[str, str], tuple[str, str]] = {}   # ref -> (hash, location)
+        self.conflicted: set[tuple[str, str]] = set()
 
-    def check(self, records: list[RawRecord], hashes: list[str]
-              ) -> tuple[dict[int, RecordRejected], set[int]]:
-        """(position -> conflict, positions of harmless repeats) within ``records``."""
-        positions: dict[str, list[int]] = {}
-        for i, raw in enumerate(records):
-            positions.setdefault(raw.source_id, []).append(i)
+    def check(self, records: list[RawRecord], refs: list[tuple[str, str]],
+              hashes: list[str]) -> tuple[dict[int, RecordRejected], set[int]]:
+        """(position -> conflict, positions of harmless repeats) within ``records``;
+        ``refs`` are their (source system, source id)."""
+        positions: dict[tuple[str, str], list[int]] = {}
+        for i, ref in enumerate(refs):
+            positions.setdefault(ref, []).append(i)
         conflicts: dict[int, RecordRejected] = {}
         repeats: set[int] = set()
-        for source_id, at in positions.items():
-            earlier = self.first.get(source_id)
+        for ref, at in positions.items():
+            earlier = self.first.get(ref)
             copies = ([earlier] if earlier else []) + [(hashes[i], records[i].location)
                                                        for i in at]
-            if len({h for h, _ in copies}) > 1 or source_id in self.conflicted:
-                self.conflicted.add(source_id)
-                clash = _conflict(source_id, [where for _, where in copies])
+            if len({h for h, _ in copies}) > 1 or ref in self.conflicted:
+                self.conflicted.add(ref)
+                clash = _conflict(ref[1], [where for _, where in copies])
                 conflicts.update((i, clash) for i in at)
             else:
                 repeats.update(at[1:] if earlier is None else at)
-            self.first.setdefault(source_id, copies[0])
+            self.first.setdefault(ref, copies[0])
         return conflicts, repeats
 
 
@@ -309,7 +345,8 @@ def replay(entries: Iterable[QuarantineEntry], pipelines: Sequence[PipelineConfi
     accepted = still = 0
     for name, group in grouped.items():
         cfg = by_name[name]
-        prepare = Preparer(load_mapping(cfg.mapping), cfg.source_system)
+        prepare = Preparer(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
+                           cfg.source_system_column)
         batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target)
         for entry in group:
             if entry.stage in (UnreadableRecord.stage, DuplicateSourceId.stage):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from lxml import etree
+
+# A source system's name: it prefixes ``system/id`` references, so it holds no '/'.
+SOURCE_SYSTEM = re.compile(r"[^\s/]{1,64}")
 
 # XML payloads are parsed by the adapter with a hardened parser; storing one keeps its
 # serialization under this key, so a quarantined XML record can be replayed.

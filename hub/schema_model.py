@@ -28,7 +28,7 @@ class FieldSpec:
     order: int                      # document order, so XML is built in sequence order
     repeated: bool                  # the leaf itself may repeat (emails, phones, consents)
     qualifier_attr: str | None      # "type" for phones.phone, "channel" for consents
-    qualifiers: tuple[str, ...]     # allowed qualifier values
+    qualifiers: tuple[str, ...]     # allowed qualifier values; empty: free (a name)
     simple_type: xmlschema.validators.XsdSimpleType
     type_name: str                  # the XSD type's local name: Phone, Email, Text, DateTime
 
@@ -77,9 +77,10 @@ def _walk(elem: Any, prefix: str, out: dict[str, FieldSpec]) -> None:
         rep = child.max_occurs is None or child.max_occurs > 1
         xsd_type: Any = child.type
         if xsd_type.has_simple_content():
-            qualifier = next(((name, tuple(a.type.enumeration)) for name, a in
-                              child.attributes.items() if name != "raw" and a.type.enumeration),
-                             (None, ()))
+            # The first attribute besides @raw qualifies the value: enumerated (a phone's
+            # type) or free (a custom attribute's name, declared in config.yaml).
+            qualifier = next(((name, tuple(a.type.enumeration or ())) for name, a in
+                              child.attributes.items() if name != "raw"), (None, ()))
             simple = xsd_type if xsd_type.is_simple() else xsd_type.content
             out[path] = FieldSpec(path, len(out), rep, qualifier[0], qualifier[1], simple,
                                   _type_name(xsd_type))

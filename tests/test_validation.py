@@ -47,7 +47,7 @@ def test_valid_record_becomes_ordered_xml_with_raw_values() -> None:
 
 
 @pytest.mark.parametrize(("target", "value", "field"), [
-    ("addresses.address.postalCode", "12345", "addresses.address.postalCode"),
+    ("addresses.address.postalCode", "12#45", "addresses.address.postalCode"),
     ("phones.phone:mobile", "09121234567", "phones.phone"),
     ("lifecycleStage", "vip", "lifecycleStage"),
     ("birthDate", "1402-05-17x", "birthDate"),

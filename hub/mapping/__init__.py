@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping as AbcMapping
 from pathlib import Path
 
 from hub.errors import MappingError
@@ -10,10 +11,13 @@ from hub.mapping.yaml_mapping import Mapping, load_yaml_mapping
 __all__ = ["Mapping", "load_mapping"]
 
 
-def load_mapping(path: Path) -> Mapping:
-    """Load and check the mapping at ``path``; every problem is listed at once."""
+def load_mapping(path: Path, attributes: AbcMapping[str, str] | None = None) -> Mapping:
+    """Load and check the mapping at ``path``; every problem is listed at once.
+
+    ``attributes``: the custom attributes config.yaml declares (name -> type).
+    """
     if path.suffix in (".yaml", ".yml"):
-        return load_yaml_mapping(path)
+        return load_yaml_mapping(path, attributes=attributes)
     if path.suffix in (".xslt", ".xsl"):
         raise MappingError(str(path), ["XSLT mappings are not supported yet: they arrive "
                                        "with the ERP adapter. Use a YAML mapping."])

@@ -24,12 +24,20 @@ from hub.records import RawRecord, Target
 from hub.schema_model import TARGETS, FieldSpec, Model, load_model
 from hub.standardize.persian_text import header_key, text_key
 from hub.suggest import did_you_mean
+from hub.yamlfile import load_yaml
 
-_OPS = {"from", "join", "constant", "with", "split", "take", "lookup", "default",
-        "calendar", "day_first", "timezone", "strict"}
-_TYPE_OPTIONS = {"calendar": "Date", "day_first": "Date", "timezone": "DateTime"}
+# Options a field takes by its XSD type (docs/mappings.md lists what each does).
+_TYPE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "calendar": ("Date", "AttributeValue"), "day_first": ("Date", "AttributeValue"),
+    "year_pivot": ("Date", "AttributeValue"), "timezone": ("DateTime",),
+    "area_code": ("Phone",), "country": ("PostalCode",), "by_shape": ("NationalCode",),
+}
+_OPS = {"from", "join", "constant", "with", "split", "take", "lookup", "default", "strict",
+        *_TYPE_OPTIONS}
 _TAKES = ("first", "last", "all_but_first", "all_but_last")
 _CALENDARS = ("auto", "jalali", "gregorian")
+_TYPE_WORDS = {"Date": "dates", "DateTime": "date-times", "Phone": "phones",
+               "PostalCode": "postal codes", "NationalCode": "national codes"}
 
 
 @dataclass(frozen=True)
@@ -156,10 +164,15 @@ def _column_index(header: tuple[str, ...]) -> dict[str, str]:
     return index
 
 
-def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
-    """Read ``path`` and check every rule against the XSD; raise MappingError listing all."""
+def load_yaml_mapping(path: Path, model: Model | None = None,
+                      attributes: MappingABC[str, str] | None = None) -> Mapping:
+    """Read ``path`` and check every rule against the XSD; raise MappingError listing all.
+
+    ``attributes`` are the custom attributes config.yaml declares (name -> type): a
+    mapping may fill ``attributes.attribute:<name>`` for those.
+    """
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path.read_text(encoding="utf-8"))   # refuses alias bombs
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(str(path), [f"cannot read the file: {exc}"]) from exc
     problems: list[str] = []
@@ -174,7 +187,7 @@ def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
     problems += [f"{k}: unknown key" for k in sorted(unknown_top)]
     rules = []
     for target, spec in doc["fields"].items():
-        rule = _check_rule(str(target), spec, model, problems)
+        rule = _check_rule(str(target), spec, model, problems, attributes or {})
         if rule:
             rules.append(rule)
     if problems:
@@ -184,7 +197,8 @@ def load_yaml_mapping(path: Path, model: Model | None = None) -> Mapping:
                    hashlib.sha256(text).hexdigest()[:16])
 
 
-def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Rule | None:
+def _check_rule(target: str, spec: Any, model: Model, problems: list[str],
+                attributes: MappingABC[str, str]) -> Rule | None:
     where = f"fields.{target}"
     path, _, qualifier = target.partition(":")
     fspec = model.fields.get(path)
@@ -192,7 +206,13 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
         problems.append(f"{where}: {path!r} is not a field of {model.root}.xsd."
                         f"{did_you_mean(path, model.fields)}")
         return None
-    if qualifier and qualifier not in fspec.qualifiers:
+    if fspec.qualifier_attr and not fspec.qualifiers:   # a free name: a custom attribute
+        if qualifier not in attributes:
+            declared = ", ".join(sorted(attributes)) or "none"
+            problems.append(f"{where}: {qualifier!r} is not an attribute declared in "
+                            f"config.yaml (attributes: {declared})."
+                            f"{did_you_mean(qualifier, attributes)}")
+    elif qualifier and qualifier not in fspec.qualifiers:
         allowed = ", ".join(fspec.qualifiers) or "none"
         problems.append(f"{where}: {qualifier!r} is not a {fspec.qualifier_attr or 'qualifier'} "
                         f"of {path} (allowed: {allowed})")
@@ -219,6 +239,8 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str]) -> Ru
         if not fspec.accepts(str(value)):
             problems.append(f"{where}: {value!r} is not a valid {path} in {model.root}.xsd")
     options = _type_options(where, spec, fspec, problems)
+    if qualifier in attributes and fspec.qualifier_attr and not fspec.qualifiers:
+        options["attribute_type"] = attributes[qualifier]
     return Rule(
         target=target,
         columns=columns,
@@ -253,9 +275,9 @@ def _type_options(where: str, spec: dict[str, Any], fspec: FieldSpec,
     """The options a field's type takes (calendar, day_first, timezone), checked."""
     options = {k: spec[k] for k in _TYPE_OPTIONS if k in spec}
     for key in options:
-        if fspec.type_name != _TYPE_OPTIONS[key]:
-            kinds = "dates" if _TYPE_OPTIONS[key] == "Date" else "date-times"
-            problems.append(f"{where}: {key} applies to {kinds} only")
+        if fspec.type_name not in _TYPE_OPTIONS[key]:
+            problems.append(f"{where}: {key} applies to {_TYPE_WORDS[_TYPE_OPTIONS[key][0]]} "
+                            "only")
     if options.get("calendar", "auto") not in _CALENDARS:
         problems.append(f"{where}: calendar must be one of {', '.join(_CALENDARS)}")
     return options

@@ -14,7 +14,9 @@ from typing import Any
 from hub.records import CanonicalRecord
 from hub.standardize.person_names import compact_key, name_key, skeleton
 
-VERSION = 1
+VERSION = 2
+# Identifiers that name a person anywhere; a customer number only within its system.
+PERSONAL_SCHEMES = ("passport", "tax-id", "social-security", "driving-licence")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +31,13 @@ class Profile:
     name_key: str        # normalized tokens, for order-insensitive comparison
     name_compact: str    # no spaces or ZWNJ: محمدرضا == محمد رضا
     skeleton: str        # consonant skeleton, the same for Persian and Latin spellings
+    identifiers: frozenset[str] = frozenset()   # "passport:X12345678", personal ones only
 
     def exact_keys(self) -> list[str]:
         """Keys that identify a person by themselves (unless national codes conflict)."""
         keys = [f"em:{e}" for e in sorted(self.emails)]
         keys += [f"mo:{m}" for m in sorted(self.mobiles)]
+        keys += [f"id:{i}" for i in sorted(self.identifiers)]
         return [f"nc:{self.national_code}", *keys] if self.national_code else keys
 
     def fuzzy_keys(self) -> list[str]:
@@ -48,16 +52,16 @@ class Profile:
         """A compact list for the store (``from_json`` reads it back)."""
         return [VERSION, self.national_code, sorted(self.emails), sorted(self.mobiles),
                 self.birth_date, sorted(self.postal_codes), self.name_key,
-                self.name_compact, self.skeleton]
+                self.name_compact, self.skeleton, sorted(self.identifiers)]
 
     @classmethod
     def from_json(cls, data: Any) -> Profile | None:
         """The stored profile, or None when it is missing or of another version."""
         if not isinstance(data, list) or not data or data[0] != VERSION:
             return None
-        _, code, emails, mobiles, birth, postal, key, compact, skel = data
+        _, code, emails, mobiles, birth, postal, key, compact, skel, ids = data
         return cls(code, frozenset(emails), frozenset(mobiles), birth, frozenset(postal),
-                   key, compact, skel)
+                   key, compact, skel, frozenset(ids))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -79,4 +83,8 @@ def profile_of(record: CanonicalRecord) -> Profile:
         name_key=key,
         name_compact=compact,
         skeleton=skel,
+        # Compared by letters and digits only: X-1234 and X1234 are one passport number.
+        identifiers=frozenset(f"{scheme}:{''.join(c for c in value if c.isalnum())}"
+                              for scheme in PERSONAL_SCHEMES
+                              for value in record.values(f"identifiers.identifier:{scheme}")),
     )

@@ -1,7 +1,8 @@
 """Matching rules v1: exact identifiers, or agreeing names plus a second field.
 
 Two records are the same customer when
-  * they share a national code, an e-mail or a mobile; or
+  * they share a national code, an e-mail, a mobile or a personal document's number
+    (passport, tax id, social security, driving licence); or
   * their names agree (fuzzy, across scripts) and they share the birth date or a
     postal code.
 Whether a shared e-mail or mobile may join two people with different national codes is
@@ -39,6 +40,8 @@ class RuleMatcher:
             return Evidence("same e-mail")
         if a.mobiles & b.mobiles:
             return Evidence("same mobile")
+        if shared := a.identifiers & b.identifiers:
+            return Evidence(f"same {min(shared).partition(':')[0]}")
         same_birth = bool(a.birth_date) and a.birth_date == b.birth_date
         if not (same_birth or a.postal_codes & b.postal_codes):
             return None

@@ -27,7 +27,8 @@ _KINDS = {
 }
 
 
-def standardize_phone(raw: str, region: str = "IR") -> tuple[str, str]:
+def standardize_phone(raw: str, region: str = "IR",
+                      area_code: str | None = None) -> tuple[str, str]:
     """Standardize a phone number.
 
     Args:
@@ -35,6 +36,8 @@ def standardize_phone(raw: str, region: str = "IR") -> tuple[str, str]:
             Persian/Arabic-Indic digits, or an Excel float such as
             ``"9121234567.0"``.
         region: the country assumed for numbers without a country code.
+        area_code: the Iranian area code (``21``) of a local landline written without
+            it (``55296397``), from the record's city or the mapping.
 
     Returns:
         ``(e164, kind)``, kind being ``"mobile"``, ``"landline"`` or
@@ -61,10 +64,11 @@ def standardize_phone(raw: str, region: str = "IR") -> tuple[str, str]:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
         raise InvalidValue(f"{raw!r} is not a phone number: {exc}") from exc
+    local = number.country_code == 98 and len(str(number.national_number)) == 8
+    if local and area_code and not phonenumbers.is_valid_number(number):
+        number = phonenumbers.parse(f"0{area_code}{number.national_number}", region)
     if not phonenumbers.is_valid_number(number):
-        hint = ""
-        if number.country_code == 98 and len(str(number.national_number)) == 8:
-            hint = " (a local number without area code?)"
+        hint = " (a local number without area code?)" if local else ""
         raise InvalidValue(f"{raw!r} is not a valid phone number{hint}")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     number_type = phonenumbers.number_type(number)

@@ -133,7 +133,7 @@ def test_non_text(raw: object, expected: str) -> None:
         ("1402/05/17", {"calendar": "gregorian"}, "year 1402 is outside 1800-2100"),
         ("17 مرداد 1402", {"calendar": "gregorian"}, "names a Jalali month"),
         ("17 مرداد 2023", {}, "year 2023 is outside 1300-1450"),
-        ("17 فلان 1402", {}, "is not a Jalali month name"),
+        ("17 فلان 1402", {}, "is not a month name"),
         ("12345", {}, "outside 20000-80000"),
         ("123", {}, "neither YYYYMMDD nor an Excel serial"),
         ("1402/05", {}, "recognised format"),
@@ -158,3 +158,27 @@ def test_unknown_calendar_is_a_caller_error() -> None:
     with pytest.raises(ValueError, match="calendar must be one of") as info:
         standardize_date("1402/05/17", calendar="hijri")
     assert not isinstance(info.value, InvalidValue)
+
+
+@pytest.mark.parametrize(("raw", "kwargs", "iso"), [
+    ("12 March 1985", {}, "1985-03-12"),
+    ("March 12, 1985", {}, "1985-03-12"),
+    ("Sept 5 2001", {}, "2001-09-05"),
+    ("12-Mar-85", {"year_pivot": 30}, "1985-03-12"),
+    ("5 sept 01", {"year_pivot": 30}, "2001-09-05"),
+    ("12/03/85", {"year_pivot": 30}, "1985-03-12"),
+    ("03/12/85", {"year_pivot": 30, "day_first": False}, "1985-03-12"),
+    ("12/03/29", {"year_pivot": 30}, "2029-03-12"),
+])
+def test_english_month_names_and_a_declared_year_pivot(raw: str, kwargs: dict, iso: str) -> None:
+    assert standardize_date(raw, **kwargs) == iso
+
+
+@pytest.mark.parametrize(("raw", "kwargs", "message"), [
+    ("12/03/85", {}, "two-digit year"),
+    ("12 March 1985", {"calendar": "jalali"}, "names a Gregorian month"),
+    ("12 Foo 1985", {}, "'foo' is not a month name"),
+])
+def test_what_the_form_cannot_read_is_named(raw: str, kwargs: dict, message: str) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        standardize_date(raw, **kwargs)
