@@ -78,7 +78,7 @@ HOT_SPOTS: list[tuple[str, Match]] = [
 def profile(people: int, *, batch_size: int, lines: int = 25,
             tmp_root: str | None = None) -> str:
     """Run the pipeline over ``people`` synthetic customers under the profiler."""
-    import openpyxl  # noqa: F401  the adapter imports it on first use: keep that out
+    import python_calamine  # noqa: F401  the adapter imports it on first use: keep that out
 
     with tempfile.TemporaryDirectory(prefix="peyvand-profile-", dir=tmp_root) as tmp:
         root = Path(tmp)

@@ -19,8 +19,11 @@ def to_xml(record: CanonicalRecord, model: Model | None = None) -> etree._Elemen
     model = model or load_model()
     ns = model.namespace
     root = etree.Element(f"{{{ns}}}{model.root}", nsmap={None: ns})
+    # A source id is whatever the source gave (a control character included): the XML
+    # carries a readable copy; the stored record keeps the id as it is.
     etree.SubElement(root, f"{{{ns}}}source", system=record.source_system,
-                     id=record.source_id, hash=record.content_hash)
+                     id=_NOT_XML.sub("\ufffd", record.source_id) or "\ufffd",
+                     hash=record.content_hash)
     order = {path: spec.order for path, spec in model.fields.items()}
     for target in sorted(record.fields, key=lambda t: order[t.partition(":")[0]]):
         path, _, qualifier = target.partition(":")

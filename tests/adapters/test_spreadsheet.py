@@ -216,8 +216,9 @@ def test_source_id_falls_back_to_file_and_row(tmp_path):
     path = tmp_path / "leads.csv"
     path.write_text("code,name\n1001,a\n,b\n", encoding="utf-8")
 
-    _, by_id = read(path, id_column="code")
-    _, by_row = read(path)
+    # Position ids are asked for: the default is the row's content (test_spreadsheet_ids).
+    _, by_id = read(path, id_column="code", row_ids="position")
+    _, by_row = read(path, row_ids="position")
 
     assert [r.source_id for r in by_id] == ["1001", "leads.csv:row 3"]
     assert [r.source_id for r in by_row] == ["leads.csv:row 2", "leads.csv:row 3"]
@@ -257,7 +258,7 @@ def write_workbook(path: Path) -> Path:
 def test_xlsx_first_visible_sheet_values_and_merged_header(tmp_path):
     path = write_workbook(tmp_path / "customers.xlsx")
 
-    adapter, records = read(path, id_column="Code")
+    adapter, records = read(path, id_column="Code", row_ids="position")
 
     assert adapter.detected_encoding is None
     assert [r.location for r in records] == ["customers.xlsx sheet Customers row 2",
@@ -448,7 +449,7 @@ def test_sample_merged_header_cells_lose_no_column(samples, sheet, names):
 
 @pytest.mark.samples
 def test_sample_header_not_on_first_row(samples):
-    _, records = read(samples / "calamine_header-row.xlsx")
+    _, records = read(samples / "calamine_header-row.xlsx", row_ids="position")
 
     assert [(r.source_id, r.data, r.location) for r in records] == [(
         "calamine_header-row.xlsx:row 10",
