@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from sqlalchemy import Engine
@@ -19,7 +20,7 @@ from hub.adapter import Adapter, Features
 from hub.errors import FatalSourceError, StoreUnavailable
 from hub.records import Checkpoint, RawRecord
 from hub.store import inbox
-from hub.store.engine import reading
+from hub.store.engine import read
 
 _PAGE = 500
 
@@ -53,8 +54,8 @@ class InboxAdapter(Adapter):
         after = self._after(checkpoint)
         channel = self.settings.channel
         while True:
-            with reading(store, f"reading the inbox {channel}") as conn:
-                page = inbox.read_after(conn, channel, after, _PAGE)
+            page = read(store, f"reading the inbox {channel}",
+                        partial(inbox.read_after, channel=channel, after=after, limit=_PAGE))
             for row in page:
                 yield RawRecord(row.source_id, row.payload, f"inbox {channel} #{row.seq}",
                                 Checkpoint(str(row.seq)))
@@ -63,8 +64,9 @@ class InboxAdapter(Adapter):
             after = page[-1].seq
 
     def estimate_total(self, checkpoint: Checkpoint | None) -> int | None:
-        with reading(self._store(), "counting the inbox") as conn:
-            return inbox.count_after(conn, self.settings.channel, self._after(checkpoint))
+        after = self._after(checkpoint)
+        return read(self._store(), "counting the inbox",
+                    lambda conn: inbox.count_after(conn, self.settings.channel, after))
 
     def _store(self) -> Engine:
         if self.context.store is None:

@@ -22,6 +22,7 @@ from hub.errors import (
     SchemaViolation,
     SourceUnavailable,
     StandardizationFailed,
+    StoreRefused,
     StoreUnavailable,
     TransientError,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "SourceContext",
     "SourceUnavailable",
     "StandardizationFailed",
+    "StoreRefused",
     "StoreUnavailable",
     "Target",
     "TransientError",

@@ -14,23 +14,34 @@ together.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from sqlalchemy import Engine
 
 from hub import export
 from hub.adapter import SourceContext
 from hub.config import Config, PipelineConfig, load_config
+from hub.errors import ConfigError
 from hub.matching import NationalCodeVeto
-from hub.pipeline import RunStats, check_all, replay, run_pipeline
+from hub.pipeline import (
+    PreviewRow,
+    RunStats,
+    check_all,
+    preview,
+    replay,
+    run_pipeline,
+    source_problems,
+)
 from hub.sink import StoreSink
-from hub.store import outbox, quarantine, queries
-from hub.store.engine import open_engine
+from hub.store import checkpoints, outbox, quarantine, queries, runs
+from hub.store.engine import open_engine, read, unit_of_work
 from hub.store.master import MasterRepository
 from hub.store.outbox import Event
 from hub.store.quarantine import QuarantineEntry
+from hub.store.runs import RunRecord
 
 
 class RunObserver(Protocol):
@@ -91,23 +102,69 @@ class Hub:
         return [self.config.pipeline(n) for n in names] if names else list(
             self.config.pipelines)
 
-    def check(self, names: Sequence[str] = ()) -> list[PipelineConfig]:
-        """Check adapters' settings and mappings; ConfigError lists every problem."""
+    def check(self, names: Sequence[str] = (), *, sources: bool = False
+              ) -> list[PipelineConfig]:
+        """Check adapters' settings and mappings; ConfigError lists every problem.
+
+        With ``sources``, also open each source and check the mapped columns against
+        its real header ("did you mean" for near misses).
+        """
         chosen = self.pipelines(names)
         check_all(chosen)
+        if sources:
+            problems = [p for cfg in chosen for p in source_problems(cfg, self._context(cfg))]
+            if problems:
+                raise ConfigError("the sources", problems)
         return chosen
 
-    def run(self, names: Sequence[str] = (), *,
-            observer: RunObserver | None = None) -> list[RunStats]:
-        """Run pipelines to the end of their sources, one after the other."""
+    def preview(self, name: str, limit: int = 10) -> list[PreviewRow]:
+        """The first records of a pipeline's source, mapped and standardized, with what
+        would be set aside or held back; nothing is written."""
+        cfg = self.config.pipeline(name)
+        check_all([cfg])
+        return preview(cfg, self._context(cfg), limit)
+
+    def runs(self, pipeline: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """The run history, newest first."""
+        return runs.history(self.engine, pipeline, limit)
+
+    def checkpoint(self, pipeline: str) -> tuple[str, Any] | None:
+        """Where ``pipeline`` stopped: (the adapter's position, when), or None."""
+        self.config.pipeline(pipeline)
+        return read(self.engine, f"reading the checkpoint of {pipeline}",
+                    lambda conn: checkpoints.show(conn, pipeline))
+
+    def reset_checkpoint(self, pipeline: str) -> bool:
+        """Make ``pipeline`` read its source from the start next time; master ids stay."""
+        self.config.pipeline(pipeline)
+        with unit_of_work(self.engine, f"resetting the checkpoint of {pipeline}") as conn:
+            return checkpoints.reset(conn, pipeline)
+
+    def _context(self, cfg: PipelineConfig) -> SourceContext:
+        return SourceContext(base_dir=cfg.path.parent, store=self.engine)
+
+    def run(self, names: Sequence[str] = (), *, observer: RunObserver | None = None,
+            full: bool = False) -> list[RunStats]:
+        """Run pipelines to the end of their sources, one after the other.
+
+        ``full`` re-reads each source from the start (a full refresh): records already
+        stored are recognised by id and content, so master ids stay.
+        """
         chosen, sink, results = self.check(names), self.sink(), []
         watch = observer or _Unobserved()
         for cfg in chosen:
-            context = SourceContext(base_dir=cfg.path.parent, store=self.engine)
-            stats = run_pipeline(cfg, sink, context=context,
-                                 batch_size=self.config.run.batch_size,
-                                 on_total=partial(watch.started, cfg.name),
-                                 on_progress=partial(watch.advanced, cfg.name))
+            if full:
+                self.reset_checkpoint(cfg.name)
+            run_id = runs.start(self.engine, cfg.name)
+            try:
+                stats = run_pipeline(cfg, sink, context=self._context(cfg),
+                                     batch_size=self.config.run.batch_size,
+                                     on_total=partial(watch.started, cfg.name),
+                                     on_progress=partial(watch.advanced, cfg.name))
+            except Exception as exc:
+                runs.finish(self.engine, run_id, {}, f"{type(exc).__name__}: {exc}"[:1000])
+                raise
+            runs.finish(self.engine, run_id, asdict(stats))
             watch.finished(cfg.name, stats)
             results.append(stats)
         return results
@@ -150,9 +207,9 @@ class Hub:
                types: Sequence[str] | None = None) -> list[Event]:
         return outbox.read(self.engine, after=after, limit=limit, types=types)
 
-    def export(self, fmt: str, stream: IO[str]) -> int:
-        """Golden records as ``xml`` or ``csv``; how many were written."""
-        return (export.write_xml if fmt == "xml" else export.write_csv)(self.engine, stream)
+    def export(self, fmt: str, stream: IO[str], *, spreadsheet_safe: bool = False) -> int:
+        """Active customers as ``csv``, ``jsonl`` or ``xml`` (docs/exports.md); how many."""
+        return export.write_master(self.engine, fmt, stream, spreadsheet_safe=spreadsheet_safe)
 
     def export_xref(self, path: Path) -> int:
         return export.write_xref(self.engine, path)

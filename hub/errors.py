@@ -13,6 +13,7 @@
     - MappingFailed
     - StandardizationFailed
     - SchemaViolation
+  + StoreRefused              someone must act first: disk full, read-only, no store yet
   + FatalSourceError          stop the pipeline (e.g. a file that cannot be read at all)
 
 Third-party exceptions are translated at the boundary with ``raise ... from exc``.
@@ -56,6 +57,13 @@ class BusUnavailable(TransientError):
 
 class StoreUnavailable(TransientError):
     """The master store could not be reached."""
+
+
+class StoreRefused(PeyvandError):
+    """The store is there (or should be) but cannot do what was asked until someone acts:
+    its disk is full, it is read-only, it does not exist yet, or its schema is older than
+    this release on a read-only open. Retrying at once would not help, so it is not
+    retried; the message says what to do."""
 
 
 class FatalSourceError(PeyvandError):

@@ -18,7 +18,7 @@ from hub.errors import RecordRejected
 from hub.records import CanonicalRecord, Checkpoint, RawRecord, Target
 from hub.retry import retry_store
 from hub.store import checkpoints, interactions, quarantine
-from hub.store.engine import reading, unit_of_work
+from hub.store.engine import read, unit_of_work
 from hub.store.interactions import InteractionOutcome
 from hub.store.master import BatchOutcome, MasterRepository, unchanged_raw
 from hub.store.quarantine import Rejection
@@ -78,12 +78,12 @@ class StoreSink:
         self.engine, self.masters = engine, masters
 
     def checkpoint(self, pipeline: str) -> Checkpoint | None:
-        with reading(self.engine, f"reading the checkpoint of {pipeline}") as conn:
-            return checkpoints.load(conn, pipeline)
+        return read(self.engine, f"reading the checkpoint of {pipeline}",
+                    lambda conn: checkpoints.load(conn, pipeline))
 
     def unchanged(self, source_system: str, raw_hashes: dict[str, str]) -> set[str]:
-        with reading(self.engine, f"looking up records of {source_system}") as conn:
-            return unchanged_raw(conn, source_system, raw_hashes)
+        return read(self.engine, f"looking up records of {source_system}",
+                    lambda conn: unchanged_raw(conn, source_system, raw_hashes))
 
     @retry_store
     def commit(self, batch: PreparedBatch) -> Committed:

@@ -49,12 +49,13 @@ def test_unknown_adapter_and_missing_file(tmp_path: Path) -> None:
         "adapter: spreadsheet\noptions: {path: nothing.csv}\nsource_system: s\n"
         "mapping: accounting_customers.yaml\n", encoding="utf-8")
     done = _peyvand(tmp_path, "run")
-    assert done.returncode == 1
+    assert done.returncode == 2    # a source that cannot be read as configured
     assert "nothing.csv" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_unknown_customer(tmp_path: Path) -> None:
+    assert _peyvand(tmp_path, "relay").returncode == 0   # makes the demo's (empty) store
     done = _peyvand(tmp_path, "master", "show", "C000")
     assert done.returncode == 1
     assert "there is no customer 'C000' in the master" in done.stderr

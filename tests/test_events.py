@@ -52,7 +52,7 @@ def _demo_events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Enve
     cwd = tmp_path_factory.mktemp("events-demo")
     done = subprocess.run([sys.executable, "-m", "hub", "run"], cwd=cwd, capture_output=True,
                           text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr   # the demo's bad values wait in quarantine
     engine = open_engine(f"sqlite:///{cwd}/.peyvand/master.sqlite")
     try:
         yield [event.envelope() for event in read(engine)]

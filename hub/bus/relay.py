@@ -4,8 +4,14 @@ A row is marked published only after the broker has confirmed its batch. A crash
 lost connection) between publishing and marking publishes those rows again on the next
 run, so consumers see an event at least once and deduplicate by ``event_id``.
 
-Run one relay per store at a time: two relays would both publish the same rows (still
-at-least-once, but twice the duplicates and interleaved order).
+One relay at a time per store: each batch is read, published and marked in one writing
+transaction under the ``relay`` lock (on SQLite the store's write lock, taken by BEGIN
+IMMEDIATE; on PostgreSQL an advisory lock). A second relay, from another ``peyvand run``
+or ``peyvand relay``, waits for the batch to commit and then reads only what is still
+unpublished, so no event is published twice by two relays. On SQLite writers wait while
+a batch is published (a batch of 500 over AMQP with confirms takes about half a second
+on a local network). A store failure is retried per batch (``hub.retry``); the batch it
+interrupted is published again, as after a crash.
 
 With ``memory://`` the same code runs. kombu keeps the memory transport's state in
 class attributes, so it is global to the process: exchanges and bindings live in
@@ -33,10 +39,13 @@ from tenacity import (
     wait_exponential,
 )
 
-from hub.bus.topology import EVENTS, connect, declare_topology, mask_url
+from hub.bus.topology import EVENTS, connect, declare_topology
 from hub.errors import BusUnavailable, ConfigError
+from hub.log import mask_url, without_password
+from hub.retry import retry_store
 from hub.store import outbox
-from hub.store.engine import reading, unit_of_work
+from hub.store.dialect import lock
+from hub.store.engine import unit_of_work
 
 log = structlog.get_logger(__name__)
 
@@ -103,7 +112,7 @@ def relay_outbox(
     def reconnect(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         log.warning("bus unreachable, retrying", bus=mask_url(bus_url),
-                    attempt=state.attempt_number, error=str(exc))
+                    attempt=state.attempt_number, error=without_password(str(exc), bus_url))
         conn.collect()  # drop the broken connection; the next attempt opens a new one
 
     retrying = Retrying(
@@ -117,28 +126,29 @@ def relay_outbox(
         retrying(attempt)
     except AccessRefused as exc:  # wrong credentials: retrying will not help
         raise ConfigError("bus.url", [f"{mask_url(bus_url)}: the broker refused the login: "
-                                      f"{exc}"]) from exc
+                                      f"{without_password(str(exc), bus_url)}"]) from exc
     except failed_errors as exc:
-        raise BusUnavailable(f"cannot reach the bus at {mask_url(bus_url)}: {exc}") from exc
+        raise BusUnavailable(f"cannot reach the bus at {mask_url(bus_url)}: "
+                             f"{without_password(str(exc), bus_url)}") from exc
     finally:
         if connection is None:
             conn.release()
     return published
 
 
+@retry_store
 def _relay_batch(engine: Engine, producer: Producer, batch_size: int) -> int:
-    with reading(engine, "reading the outbox") as db:
+    with unit_of_work(engine, "relaying a batch of events") as db:
+        lock(db, "relay")   # held until the marks commit: see the module's docstring
         events = outbox.unpublished(db, batch_size)
-    for event in events:
-        # With confirm_publish on, py-amqp returns only once the broker has acked.
-        producer.publish(
-            event.envelope(),
-            routing_key=event.type,
-            delivery_mode=2,
-            message_id=event.event_id,
-            headers={"event_type": event.type, "seq": event.seq},
-        )
-    if events:
-        with unit_of_work(engine, "marking events published") as db:
-            outbox.mark_published(db, [event.seq for event in events])
+        for event in events:
+            # With confirm_publish on, py-amqp returns only once the broker has acked.
+            producer.publish(
+                event.envelope(),
+                routing_key=event.type,
+                delivery_mode=2,
+                message_id=event.event_id,
+                headers={"event_type": event.type, "seq": event.seq},
+            )
+        outbox.mark_published(db, [event.seq for event in events])
     return len(events)

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
 
 from hub.errors import ConfigError
+from hub.log import mask_url, password_problem
+
+__all__ = ["DEAD_LETTERS", "DEAD_QUEUE", "EVENTS", "connect", "consumer_queue",
+           "declare_topology", "describe_guarantee", "mask_url"]
 
 EVENTS = Exchange("peyvand.events", type="topic", durable=True)
 DEAD_LETTERS = Exchange("peyvand.dlx", type="fanout", durable=True)
@@ -99,15 +102,6 @@ def describe_guarantee(bus_url: str) -> str:
             "at-least-once delivery, consumers deduplicate by event_id")
 
 
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***``, fit for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
-
-
 def _scheme(url: str) -> str:
     # kombu reads "sqla+postgresql://" as transport "sqla" over a SQLAlchemy URL.
     head = url.partition("://")[0] if "://" in url else url
@@ -116,6 +110,8 @@ def _scheme(url: str) -> str:
 
 def _check_supported(bus_url: str, scheme: str) -> None:
     if scheme == "memory" or scheme in _AMQP_SCHEMES:
+        if problem := password_problem(bus_url):
+            raise ConfigError("bus.url", [problem])
         return
     reason = _REFUSED.get(scheme, f"the {scheme!r} transport is not supported yet")
     raise ConfigError("bus.url", [f"{mask_url(bus_url)}: {reason}; {_SUPPORTED}"])

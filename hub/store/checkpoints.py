@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from hub.records import Checkpoint
 from hub.store.tables import checkpoints
@@ -25,3 +25,19 @@ def save(conn: Connection, pipeline: str, checkpoint: Checkpoint | None) -> None
     if not done:
         conn.execute(checkpoints.insert().values(pipeline=pipeline, value=checkpoint.value,
                                                  updated_at=now))
+
+
+def reset(conn: Connection, pipeline: str) -> bool:
+    """Forget where ``pipeline`` stopped: its next run reads its source from the start.
+
+    Records already stored are recognised by source id and content, so their masters
+    keep their ids: a full refresh changes only what changed at the source.
+    """
+    return bool(conn.execute(delete(checkpoints).where(checkpoints.c.pipeline == pipeline))
+                .rowcount)
+
+
+def show(conn: Connection, pipeline: str) -> tuple[str, datetime] | None:
+    row = conn.execute(select(checkpoints.c.value, checkpoints.c.updated_at)
+                       .where(checkpoints.c.pipeline == pipeline)).first()
+    return (row.value, row.updated_at) if row else None

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from hub.events import SCHEMA, NewEvent
+from hub.store import engine as store
 from hub.store.dialect import lock
-from hub.store.engine import reading
 from hub.store.tables import outbox
 
 
@@ -91,8 +91,8 @@ def read(
         query = query.where(outbox.c.type.in_(list(types)))
     if limit is not None:
         query = query.limit(limit)
-    with reading(engine, "reading the event log") as conn:
-        return [_event(row) for row in conn.execute(query)]
+    return store.read(engine, "reading the event log",
+                      lambda conn: [_event(row) for row in conn.execute(query)])
 
 
 def unpublished(conn: Connection, limit: int) -> list[Event]:

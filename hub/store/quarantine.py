@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from hub import events
 from hub.errors import Problem, RecordRejected
 from hub.records import CanonicalRecord, RawRecord
-from hub.store.engine import reading
+from hub.store.engine import read
 from hub.store.outbox import append
 from hub.store.sql import by_system, chunks, select_refs
 from hub.store.tables import quarantine
@@ -165,8 +165,8 @@ def entries(engine: Engine, *, status: str | None = "open",
         query = query.where(quarantine.c.status == status)
     if ids:
         query = query.where(quarantine.c.id.in_(list(ids)))
-    with reading(engine, "reading the quarantine") as conn:
-        return [_entry(row) for row in conn.execute(query)]
+    return read(engine, "reading the quarantine",
+                lambda conn: [_entry(row) for row in conn.execute(query)])
 
 
 def top_reasons(engine: Engine, limit: int = 5) -> list[tuple[str, str, int]]:
@@ -175,8 +175,8 @@ def top_reasons(engine: Engine, limit: int = 5) -> list[tuple[str, str, int]]:
              .where(quarantine.c.status == "open")
              .group_by(quarantine.c.stage, quarantine.c.field)
              .order_by(func.count().desc()).limit(limit))
-    with reading(engine, "reading the quarantine") as conn:
-        return [(s, f or "-", n) for s, f, n in conn.execute(query)]
+    return read(engine, "reading the quarantine",
+                lambda conn: [(s, f or "-", n) for s, f, n in conn.execute(query)])
 
 
 def _entry(row: Any) -> QuarantineEntry:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, or_, select
 
 from hub.search import query_patterns
-from hub.store.engine import reading
+from hub.store.engine import read
 from hub.store.tables import interactions, links, masters, source_records
 
 
@@ -70,31 +70,34 @@ class MasterSummary:
 
 
 def count_masters(engine: Engine, status: str = "active") -> int:
-    with reading(engine, "counting customers") as conn:
-        return int(conn.execute(select(func.count()).select_from(masters)
-                                .where(masters.c.status == status)).scalar_one())
+    query = select(func.count()).select_from(masters).where(masters.c.status == status)
+    return int(read(engine, "counting customers", lambda conn: conn.execute(query).scalar_one()))
 
 
 def get_master(engine: Engine, master_id: str) -> MasterView | None:
     """The customer ``master_id``, or None; a merged-away id gives its survivor."""
+    return read(engine, f"reading customer {master_id}", lambda conn: _view(conn, master_id))
+
+
+def _view(conn: Connection, master_id: str) -> MasterView | None:
+    """The customer's view, read in the caller's transaction."""
     sr = source_records.c
-    with reading(engine, f"reading customer {master_id}") as conn:
-        row = _resolve(conn, master_id)
-        if row is None:
-            return None
-        merged_ids = list(conn.execute(select(masters.c.id).where(
-            masters.c.merged_into == row.id).order_by(masters.c.id)).scalars())
-        records = conn.execute(select(sr.id, sr.source_system, sr.source_id, sr.location)
-                               .where(sr.master_id == row.id).order_by(sr.id)).all()
-        decisions: dict[int, Any] = {}
-        if records:
-            for link in conn.execute(select(links.c.source_record_id, links.c.decision,
-                                            links.c.evidence)
-                                     .where(links.c.source_record_id.in_([r.id for r in records]))
-                                     .order_by(links.c.id)):
-                decisions[link.source_record_id] = link   # the latest wins
-        seen = conn.execute(select(interactions).where(interactions.c.master_id == row.id)
-                            .order_by(interactions.c.occurred_at.desc()).limit(50)).all()
+    row = _resolve(conn, master_id)
+    if row is None:
+        return None
+    merged_ids = list(conn.execute(select(masters.c.id).where(
+        masters.c.merged_into == row.id).order_by(masters.c.id)).scalars())
+    records = conn.execute(select(sr.id, sr.source_system, sr.source_id, sr.location)
+                           .where(sr.master_id == row.id).order_by(sr.id)).all()
+    decisions: dict[int, Any] = {}
+    if records:
+        for link in conn.execute(select(links.c.source_record_id, links.c.decision,
+                                        links.c.evidence)
+                                 .where(links.c.source_record_id.in_([r.id for r in records]))
+                                 .order_by(links.c.id)):
+            decisions[link.source_record_id] = link   # the latest wins
+    seen = conn.execute(select(interactions).where(interactions.c.master_id == row.id)
+                        .order_by(interactions.c.occurred_at.desc()).limit(50)).all()
     golden = row.golden or {}
     return MasterView(
         row.id, row.status, row.merged_into, row.version, golden.get("display_name", ""),
@@ -133,7 +136,7 @@ def search(engine: Engine, text: str, *, limit: int = 20) -> list[MasterSummary]
     query = (select(masters.c.id, masters.c.golden)
              .where(masters.c.status == "active", or_(*like))
              .order_by(masters.c.id).limit(limit))
-    with reading(engine, "searching customers") as conn:
-        return [MasterSummary(r.id, r.golden.get("display_name", ""),
-                              list(r.golden.get("sources", []))) for r in conn.execute(query)]
+    return read(engine, "searching customers", lambda conn: [
+        MasterSummary(r.id, r.golden.get("display_name", ""), list(r.golden.get("sources", [])))
+        for r in conn.execute(query)])
 

@@ -497,3 +497,12 @@ def test_demo_exports_read_as_the_truth_lists_them():
         ("sales", r.source_id) for r in leads] == truth
     assert accounting.estimate_total(None) == len(acc)
     assert sales.estimate_total(None) == len(leads)
+
+
+def test_a_tab_inside_a_quoted_cell_does_not_make_tab_the_delimiter(tmp_path):
+    # Found by tests/test_fuzz.py: csv.Sniffer chose the tab and no header was found.
+    path = tmp_path / "c.csv"
+    path.write_text('id,name,code\r\n1,Ali,"\n""\t"\r\n2,Sara,x\r\n', encoding="utf-8")
+    _, records = read(path, id_column="id")
+    assert [r.source_id for r in records] == ["1", "2"]
+    assert records[0].data["code"] == '\n"\t'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ import pytest
 from kombu.connection import Connection
 from kombu.entity import Queue
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError as SAOperationalError
 
 from hub.bus.consume import drain
 from hub.bus.relay import relay_outbox
@@ -96,6 +99,59 @@ def test_memory_relay_publishes_every_batch(
 
     assert published == 5
     assert [r["seq"] for r in received] == [e.seq for e in stored]
+
+
+def test_two_relays_at_once_publish_each_event_once(
+    engine: Engine, memory_bus: Connection
+) -> None:
+    """L6: two `peyvand run` on one store each relay; without a lock 20,727 events were
+    published 35,727 times. Two threads relay one outbox here, SQLite and PostgreSQL."""
+    stored = _append(engine, [NewEvent(EventType.CUSTOMER_UPDATED, "M1", v, {})
+                              for v in range(1200)])
+    everything = _declared(memory_bus, consumer_queue(f"test.all.{uuid.uuid4().hex}", ["#"]))
+    start = threading.Barrier(2)
+    counts: list[int] = []
+
+    def relay() -> None:
+        start.wait()
+        counts.append(relay_outbox(engine, "memory://", batch_size=25))
+
+    try:
+        threads = [threading.Thread(target=relay) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        received = drain(memory_bus, everything, timeout=0.5)
+    finally:
+        _delete(memory_bus, everything)
+
+    assert sum(counts) == len(stored) == 1200
+    assert sorted(m["seq"] for m in received) == [e.seq for e in stored]
+
+
+def test_a_store_failure_while_relaying_is_retried(
+    sqlite_engine: Engine, memory_bus: Connection, customer_queue: Queue,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """M6: the relay's reads and marks are retried like writes (the store blinked)."""
+    _append(sqlite_engine, EVENTS)
+    _declared(memory_bus, customer_queue)
+    real, calls = outbox.unpublished, []
+
+    def blinking(conn: Any, limit: int) -> list[outbox.Event]:
+        calls.append(limit)
+        if len(calls) == 1:
+            raise SAOperationalError("SELECT", {}, sqlite3.OperationalError("disk I/O error"))
+        return real(conn, limit)
+
+    monkeypatch.setattr(outbox, "unpublished", blinking)
+    try:
+        assert relay_outbox(sqlite_engine, "memory://") == 4
+        received = drain(memory_bus, customer_queue, timeout=0.3)
+    finally:
+        _delete(memory_bus, customer_queue)
+    assert len(calls) >= 2 and len(received) == 3
 
 
 # --- RabbitMQ ------------------------------------------------------------------------
