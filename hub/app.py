@@ -21,6 +21,7 @@ from typing import IO, Any, Protocol
 
 from sqlalchemy import Engine
 
+from adapters import get_adapter_class
 from hub import export
 from hub.adapter import SourceContext
 from hub.config import Config, PipelineConfig, load_config
@@ -141,7 +142,10 @@ class Hub:
             return checkpoints.reset(conn, pipeline)
 
     def _context(self, cfg: PipelineConfig) -> SourceContext:
-        return SourceContext(base_dir=cfg.path.parent, store=self.engine)
+        # Only push sources read the store (their inbox): checking or previewing a file
+        # must not create a store as a side effect.
+        push = get_adapter_class(cfg.adapter, where=str(cfg.path)).features.push
+        return SourceContext(base_dir=cfg.path.parent, store=self.engine if push else None)
 
     def run(self, names: Sequence[str] = (), *, observer: RunObserver | None = None,
             full: bool = False) -> list[RunStats]:
