@@ -61,3 +61,21 @@ def test_after_the_source_fixes_the_clash_the_edited_record_is_accepted(tmp_path
     view = hub.customer(hub.search("Ali Karimi")[0].id)
     assert view is not None
     assert [v.value for v in view.values if v.path == "phones.phone:mobile"] == ["+989121000009"]
+
+
+def test_without_an_id_column_an_inserted_row_changes_nothing_else(tmp_path: Path) -> None:
+    rows = "".join(f"Person {n},0912100{n:04d},p{n}@example.com\n" for n in range(1, 18))
+    (tmp_path / "in.csv").write_text("name,mobile,email\n" + rows, encoding="utf-8")
+    hub = project(tmp_path, {"src": ("spreadsheet", "{path: ../in.csv}", "m.yaml")},
+                  {"m.yaml": MAPPING})
+    [first] = hub.run()
+    assert first.created == 17
+    ids = {s.id for s in hub.search("Person")}
+    events = len(hub.events())
+    # One new customer at the top of the file: every other row moved down by one.
+    (tmp_path / "in.csv").write_text("name,mobile,email\nNew Person,09129999999,\n" + rows,
+                                     encoding="utf-8")
+    [second] = hub.run()
+    assert (second.read, second.created, second.changed, second.unchanged) == (18, 1, 0, 17)
+    assert len(hub.events()) == events + 1
+    assert ids < {s.id for s in hub.search("Person", limit=50)}

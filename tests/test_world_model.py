@@ -4,15 +4,23 @@ forms real exports write, local landlines, and custom attributes declared in con
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from hub.app import Hub
 from hub.errors import ConfigError
+from hub.resources import data_dir
+from hub.schema_model import HARDENED_PARSER
 from hub.store.tables import source_records
 from hub.testing import project
+
+MASTER_XSD = etree.XMLSchema(etree.parse(str(data_dir("schemas") / "master.xsd"),
+                                         HARDENED_PARSER))
 
 
 def _run(root: Path, header: str, rows: str, fields: str, *, pipeline_extra: str = "",
@@ -55,6 +63,21 @@ def test_a_foreign_postcode_and_a_passport_number_reach_the_master(tmp_path: Pat
     assert {(v.path, v.value) for v in view.values} >= {
         ("addresses.address.postalCode", "SW1A 1AA"),
         ("identifiers.identifier:passport", "X12345678")}
+    # ... and the exports: XML valid against schemas/master.xsd, and JSON Lines.
+    xml = io.StringIO()
+    hub.export("xml", xml)
+    document = etree.fromstring(xml.getvalue().encode())
+    MASTER_XSD.assertValid(document)
+    ns = {"m": "urn:peyvand:master:v1"}
+    assert sorted(document.xpath("//m:postalCode/text()", namespaces=ns)) == [
+        "1345678901", "SW1A 1AA"]
+    assert document.xpath("//m:identifier[@scheme='passport']/text()", namespaces=ns) == [
+        "X12345678"]
+    lines = io.StringIO()
+    hub.export("jsonl", lines)
+    smith = next(c for c in map(json.loads, lines.getvalue().splitlines())
+                 if c["display_name"] == "John Smith")
+    assert smith["fields"]["identifiers.identifier:passport"][0]["value"] == "X12345678"
 
 
 def test_a_passport_number_links_two_records_of_one_person(tmp_path: Path) -> None:
