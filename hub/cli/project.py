@@ -91,12 +91,14 @@ def preview(obj: _Ctx, pipeline: str, limit: int) -> None:
 def runs(obj: _Ctx, pipeline: str | None, limit: int) -> None:
     """The run history, newest first (all pipelines, or PIPELINE's)."""
     table = Table("run", "pipeline", "started (UTC)", "took", "status", "read", "quarantined",
-                  "values set aside", "new masters")
+                  "set aside", "new masters")
+    for column in table.columns[1:3]:
+        column.no_wrap = True
     for r in obj.hub.runs(pipeline, limit):
         took = (f"{(r.finished_at - r.started_at).total_seconds():.1f} s" if r.finished_at
                 else "running, or interrupted")
         table.add_row(*(Text(str(c)) for c in (
-            r.id, r.pipeline, f"{r.started_at:%Y-%m-%d %H:%M:%S}", took, r.status,
+            r.id, r.pipeline, f"{r.started_at:%Y-%m-%d %H:%M}", took, r.status,
             r.stats.get("read", ""), r.stats.get("rejected", ""),
             r.stats.get("set_aside", ""), r.stats.get("created", ""))))
         if r.error:
