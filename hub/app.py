@@ -27,15 +27,8 @@ from hub.adapter import SourceContext
 from hub.config import Config, PipelineConfig, load_config
 from hub.errors import ConfigError
 from hub.matching import NationalCodeVeto
-from hub.pipeline import (
-    PreviewRow,
-    RunStats,
-    check_all,
-    preview,
-    replay,
-    run_pipeline,
-    source_problems,
-)
+from hub.pipeline import RunStats, check_all, replay, run_pipeline
+from hub.preview import PreviewRow, preview, source_problems
 from hub.sink import StoreSink
 from hub.store import checkpoints, outbox, quarantine, queries, runs
 from hub.store.engine import open_engine, read, unit_of_work

@@ -24,22 +24,20 @@ from hub.adapter import Adapter, SourceContext
 from hub.errors import (
     ConfigError,
     DuplicateSourceId,
-    FatalSourceError,
     MappingFailed,
     Problem,
     RecordRejected,
     StandardizationFailed,
-    TransientError,
     UnreadableRecord,
 )
 from hub.mapping import Mapping, load_mapping
 from hub.records import SOURCE_SYSTEM, CanonicalRecord, RawRecord, Target, Value
 from hub.sink import Committed, PreparedBatch, Sink
+from hub.source_ids import SourceIds
 from hub.standardize.fields import standardize
 from hub.standardize.persian_text import header_key
 from hub.store.interactions import InteractionOutcome
 from hub.store.quarantine import QuarantineEntry, Rejection
-from hub.suggest import did_you_mean
 from hub.validation import validate
 
 if TYPE_CHECKING:
@@ -198,47 +196,6 @@ def check_all(pipelines: Sequence[PipelineConfig]) -> None:
         raise ConfigError("the pipelines", problems)
 
 
-@dataclass(frozen=True, slots=True)
-class PreviewRow:
-    """One record as the pipeline would take it: accepted (with what it sets aside) or
-    rejected with the reason."""
-
-    raw: RawRecord
-    record: CanonicalRecord | None
-    rejected: RecordRejected | None
-
-
-def preview(cfg: PipelineConfig, context: SourceContext, limit: int = 10) -> list[PreviewRow]:
-    """The first ``limit`` records of the source through the stateless stages; nothing is
-    written."""
-    prepare = Preparer(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
-                       cfg.source_system_column)
-    rows = []
-    for raw in itertools.islice(build_adapter(cfg, context).read(None), limit):
-        try:
-            rows.append(PreviewRow(raw, prepare(raw), None))
-        except RecordRejected as exc:
-            rows.append(PreviewRow(raw, None, exc))
-    return rows
-
-
-def source_problems(cfg: PipelineConfig, context: SourceContext) -> list[str]:
-    """Open the source and compare the columns the mapping names with its real header."""
-    mapping = load_mapping(cfg.mapping, cfg.attributes)
-    try:
-        first = next(iter(build_adapter(cfg, context).read(None)), None)
-    except (FatalSourceError, TransientError) as exc:
-        return [f"{cfg.name}: the source cannot be opened: {exc}"]
-    if first is None or isinstance(first.data, etree._Element):
-        return []   # nothing to compare with: an empty source, or XML documents
-    have = {header_key(str(column)) for column in first.data}
-    wanted = [c for rule in mapping.rules for c in rule.columns]
-    wanted += [cfg.source_system_column] if cfg.source_system_column else []
-    return [f"{cfg.name}: column {column!r} of {mapping.path.name} is not in the source "
-            f"({first.location}).{did_you_mean(column, [str(c) for c in first.data])}"
-            for column in dict.fromkeys(wanted) if header_key(column) not in have]
-
-
 def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
                  batch_size: int = 500,
                  on_progress: Callable[[int], None] | None = None,
@@ -305,49 +262,6 @@ def _system(prepare: Preparer, raw: RawRecord) -> str:
         return prepare.system_of(raw)
     except RecordRejected:
         return prepare.source_system   # the stages reject it with the reason
-
-
-class SourceIds:
-    """The ids one extract has given so far: an id must name one record.
-
-    A copy with the same content is harmless and skipped. Copies with other content are
-    conflicts: within a batch every copy waits in quarantine, later in the extract the
-    later copy does (the first is already committed). Memory grows with the extract's
-    size, about 150 bytes an id: a million-row file holds some 150 MB.
-    """
-
-    def __init__(self) -> None:
-        self.first: dict[tuple[str, str], tuple[str, str]] = {}   # ref -> (hash, location)
-        self.conflicted: set[tuple[str, str]] = set()
-
-    def check(self, records: list[RawRecord], refs: list[tuple[str, str]],
-              hashes: list[str]) -> tuple[dict[int, RecordRejected], set[int]]:
-        """(position -> conflict, positions of harmless repeats) within ``records``;
-        ``refs`` are their (source system, source id)."""
-        positions: dict[tuple[str, str], list[int]] = {}
-        for i, ref in enumerate(refs):
-            positions.setdefault(ref, []).append(i)
-        conflicts: dict[int, RecordRejected] = {}
-        repeats: set[int] = set()
-        for ref, at in positions.items():
-            earlier = self.first.get(ref)
-            copies = ([earlier] if earlier else []) + [(hashes[i], records[i].location)
-                                                       for i in at]
-            if len({h for h, _ in copies}) > 1 or ref in self.conflicted:
-                self.conflicted.add(ref)
-                clash = _conflict(ref[1], [where for _, where in copies])
-                conflicts.update((i, clash) for i in at)
-            else:
-                repeats.update(at[1:] if earlier is None else at)
-            self.first.setdefault(ref, copies[0])
-        return conflicts, repeats
-
-
-def _conflict(source_id: str, locations: list[str]) -> RecordRejected:
-    places = ", ".join(dict.fromkeys(locations))
-    return DuplicateSourceId(
-        f"source id {source_id!r} is given to different records ({places}); an id must "
-        "name one record: fix the source, or choose the id column(s) in the pipeline")
 
 
 _frozen = False
