@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import typing as t
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
@@ -68,10 +68,14 @@ class SourceContext:
         base_dir: relative paths in the settings resolve against this folder (the
             pipeline file's).
         store: the master store, for adapters that read the store's inbox.
+        known_ids: the ids of the source's records the master holds open, for adapters
+            that find deletions by comparing the source with them (a table read whole,
+            a file that is a full snapshot). Given to adapters with ``deletions``.
     """
 
     base_dir: Path
     store: Engine | None = None
+    known_ids: Callable[[], Iterator[str]] | None = None
 
 
 class Adapter(ABC):

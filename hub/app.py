@@ -13,7 +13,7 @@ together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -32,7 +32,7 @@ from hub.preview import PreviewRow, preview, source_problems
 from hub.sink import StoreSink
 from hub.store import checkpoints, outbox, quarantine, queries, runs
 from hub.store.engine import open_engine, read, unit_of_work
-from hub.store.master import MasterRepository
+from hub.store.master import MasterRepository, open_ids
 from hub.store.outbox import Event
 from hub.store.quarantine import QuarantineEntry
 from hub.store.runs import RunRecord
@@ -135,10 +135,18 @@ class Hub:
             return checkpoints.reset(conn, pipeline)
 
     def _context(self, cfg: PipelineConfig) -> SourceContext:
-        # Only push sources read the store (their inbox): checking or previewing a file
-        # must not create a store as a side effect.
-        push = get_adapter_class(cfg.adapter, where=str(cfg.path)).features.push
-        return SourceContext(base_dir=cfg.path.parent, store=self.engine if push else None)
+        # Only push sources read the store (their inbox), and only adapters that report
+        # deletions ask which ids it holds: checking or previewing a file must not
+        # create a store as a side effect.
+        features = get_adapter_class(cfg.adapter, where=str(cfg.path)).features
+        return SourceContext(
+            base_dir=cfg.path.parent, store=self.engine if features.push else None,
+            known_ids=partial(self._open_ids, cfg.source_system) if features.deletions
+            else None)
+
+    def _open_ids(self, source_system: str) -> Iterator[str]:
+        return iter(read(self.engine, f"listing the records of {source_system}",
+                         partial(open_ids, source_system=source_system)))
 
     def run(self, names: Sequence[str] = (), *, observer: RunObserver | None = None,
             full: bool = False) -> list[RunStats]:

@@ -65,10 +65,14 @@ def customer_created(master_id: str, version: int, golden: Mapping[str, Any]) ->
 
 
 def customer_updated(master_id: str, version: int, status: str,
-                     golden: Mapping[str, Any]) -> NewEvent:
-    """A changed customer; ``status`` ``retired`` when its last record moved away."""
-    return NewEvent(EventType.CUSTOMER_UPDATED, master_id, version,
-                    {"customer": public_customer(master_id, status, golden)})
+                     golden: Mapping[str, Any],
+                     closed: Sequence[tuple[str, str]] = ()) -> NewEvent:
+    """A changed customer; ``status`` ``retired`` when its last record moved away or is
+    gone. ``closed``: records whose source says they are gone (their links closed)."""
+    data: dict[str, Any] = {"customer": public_customer(master_id, status, golden)}
+    if closed:
+        data["closed_sources"] = [source_ref(ref) for ref in sorted(closed)]
+    return NewEvent(EventType.CUSTOMER_UPDATED, master_id, version, data)
 
 
 def customer_merged(master_id: str, version: int, golden: Mapping[str, Any],

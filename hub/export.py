@@ -158,8 +158,10 @@ def write_xref(engine: Engine, path: Path) -> int:
     with opened(path) as f, reading(engine, "exporting the cross-reference") as conn:
         writer = csv.writer(f)
         writer.writerow(["source_system", "source_id", "master_id"])
+        # Open links only: a record its source says is gone links to no one any more.
         query = select(source_records.c.source_system, source_records.c.source_id,
-                       source_records.c.master_id).order_by(source_records.c.id)
+                       source_records.c.master_id).where(
+            source_records.c.closed_at.is_(None)).order_by(source_records.c.id)
         for system, source_id, master_id in conn.execution_options(yield_per=5000).execute(query):
             writer.writerow([system, source_id, master_id])
             n += 1

@@ -83,6 +83,7 @@ class RunStats:
     rejected: int = 0          # records rejected whole in this run
     quarantined: int = 0       # of those, new in quarantine (the rest were there already)
     set_aside: int = 0         # records accepted with values set aside in quarantine
+    closed: int = 0            # links closed: the source says the record is gone
     unchanged: int = 0
     added: int = 0
     changed: int = 0
@@ -98,6 +99,7 @@ class RunStats:
         self.read += read
         self.rejected += len(batch.rejected)
         self.quarantined += committed.quarantined
+        self.closed += committed.closed
         self.set_aside += sum(1 for canon, _ in batch.accepted if canon.set_aside)
         self.unchanged += out.unchanged + batch.skipped
         self.events += out.events
@@ -232,6 +234,10 @@ def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
     data, and hold back records whose id the extract repeats with other content."""
     batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target,
                           checkpoint=records[-1].checkpoint)
+    batch.closed = [(_system(prepare, raw), raw.source_id) for raw in records if raw.deleted]
+    records = [raw for raw in records if not raw.deleted]
+    if not records:
+        return batch
     hashes = [prepare.raw_hash(raw) for raw in records]
     refs = [(_system(prepare, raw), raw.source_id) for raw in records]
     conflicts, repeats = (ids or SourceIds()).check(records, refs, hashes)

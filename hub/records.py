@@ -49,6 +49,9 @@ class RawRecord:
             bytes are not in the file's encoding, a quote that never closes): a sentence
             saying what is wrong. The engine quarantines the record with it, and ``data``
             holds what could be read, so nothing is lost.
+        deleted: the source says the record is gone (deleted, or no longer active): its
+            link to its customer is closed, and the customer is rebuilt without it.
+            ``data`` may be empty.
     """
 
     source_id: str
@@ -56,6 +59,7 @@ class RawRecord:
     location: str = ""
     checkpoint: Checkpoint | None = None
     problem: str | None = None
+    deleted: bool = False
 
     @property
     def is_xml(self) -> bool:

@@ -39,6 +39,8 @@ class PreparedBatch:
             reasons are brought up to date.
         skipped: records left out before the stages because the store holds them from
             the same raw data and mapping (unchanged).
+        closed: records the source says are gone, (source system, source id): their
+            links are closed.
     """
 
     pipeline: str
@@ -49,6 +51,7 @@ class PreparedBatch:
     checkpoint: Checkpoint | None = None
     reasons: list[tuple[int, RecordRejected]] = field(default_factory=list)
     skipped: int = 0
+    closed: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class Committed:
     outcome: BatchOutcome | InteractionOutcome
     quarantined: int   # new quarantine entries (a record rejected again is not new)
     set_aside: int = 0   # new entries of accepted records with values set aside
+    closed: int = 0      # links closed because the source says the record is gone
 
 
 class Sink(Protocol):
@@ -97,5 +101,7 @@ class StoreSink:
             set_aside = quarantine.accepted(conn, batch.pipeline, batch.accepted)
             quarantine.update_reasons(conn, batch.reasons)
             new = quarantine.add(conn, batch.rejected)
+            closed = self.masters.close(conn, batch.closed) if batch.closed else 0
+            quarantine.resolve(conn, batch.closed)   # nothing waits for what is gone
             checkpoints.save(conn, batch.pipeline, batch.checkpoint)
-        return Committed(outcome, new, set_aside)
+        return Committed(outcome, new, set_aside, closed)

@@ -22,9 +22,11 @@ from sqlalchemy import Engine
 
 from hub.errors import RecordRejected
 from hub.events import SCHEMA, EventType
+from hub.matching import NationalCodeVeto, RuleMatcher
 from hub.records import RawRecord, Target
 from hub.store import interactions, quarantine
 from hub.store.engine import open_engine, unit_of_work
+from hub.store.master import MasterRepository
 from hub.store.outbox import read
 from hub.store.quarantine import Rejection
 from hub.testing import ingest, record
@@ -93,6 +95,8 @@ def _feed(engine: Engine) -> None:
             record("sms", "m-2", {**sms, "contact.phone:mobile": "+989127654321"},
                    Target.INTERACTION),
         ])
+        # crm/1 is gone at its source: Reza's customer is rebuilt without it.
+        MasterRepository(RuleMatcher(), NationalCodeVeto(), ()).close(conn, [("crm", "1")])
         nobody = RawRecord("9", {"name": "", "mobile": "0912abc"}, "crm.csv row 10")
         quarantine.add(conn, [Rejection("crm", "crm", nobody, RecordRejected(
             "the record has no name, national code, e-mail or phone", field="name.full"))])
@@ -138,6 +142,9 @@ def test_merged_retired_and_interaction_events_follow_the_schema(store_events, v
     assert invalid == {}
     merged = _first(store_events, "customer.merged")
     assert merged["data"]["merged_ids"] and merged["subject"] not in merged["data"]["merged_ids"]
+    [closing] = [e for e in store_events if "closed_sources" in e["data"]]
+    assert closing["data"]["closed_sources"] == [{"system": "crm", "id": "1"}]
+    assert {"system": "crm", "id": "1"} not in closing["data"]["customer"]["sources"]
     retired = [e for e in store_events if e["type"] == "customer.updated"
                and e["data"]["customer"]["status"] == "retired"]
     assert len(retired) == 1 and retired[0]["data"]["customer"]["sources"] == []

@@ -114,13 +114,17 @@ def _summary(hub: Hub, results: list[RunStats], published: int) -> None:
     with_interactions = any(r.interactions for r in results)
     if with_interactions:
         columns.append("interactions")
+    with_closed = any(r.closed for r in results)
+    if with_closed:
+        columns.append("links closed")
     for col in columns:
         table.add_column(col, justify="left" if col == "pipeline" else "right")
     for r in results:
         row = [r.pipeline, str(r.read), str(r.rejected), str(r.set_aside), str(r.unchanged),
                str(r.created), str(r.linked), str(r.merged)]
-        table.add_row(*map(Text, row), *([Text(f"{r.interactions} ({r.attached} attached)")]
-                                         if with_interactions else []))
+        extra = ([f"{r.interactions} ({r.attached} attached)"] if with_interactions else [])
+        extra += [str(r.closed)] if with_closed else []
+        table.add_row(*map(Text, [*row, *extra]))
     out.print(table)
     reasons = _if_readable(hub.top_reasons) or []
     if any(r.rejected or r.set_aside for r in results) and reasons:

@@ -36,7 +36,8 @@ def load_candidates(conn: Connection, profiles: Iterable[Profile],
     members: dict[str, list[Member]] = {m: [] for m in masters}
     stale: list[int] = []
     rows = select_in(conn, select(_sr.id, _sr.master_id, _sr.source_system, _sr.source_id,
-                                  _sr.profile), _sr.master_id, masters)
+                                  _sr.profile).where(_sr.closed_at.is_(None)),
+                     _sr.master_id, masters)
     for row in rows:
         if row.id in skip:
             continue

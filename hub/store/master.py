@@ -104,7 +104,8 @@ class MasterRepository:
         items, rehash = [], []
         for ref, (canon, raw) in latest.items():
             row = known.get(ref)
-            if row is not None and row.content_hash == canon.content_hash:
+            if row is not None and row.content_hash == canon.content_hash \
+                    and row.closed_at is None:
                 out.unchanged += 1
                 if row.raw_hash != canon.raw_hash:   # same meaning, other raw form
                     rehash.append({"b_id": row.id, "raw_hash": canon.raw_hash,
@@ -172,16 +173,47 @@ class MasterRepository:
                  "decision": "merged", "evidence": why[r.master_id], "decided_at": now}
                 for r in moved]
 
+    def close(self, conn: Connection, refs: Sequence[tuple[str, str]]) -> int:
+        """Close the links of records their source says are gone; rebuild their masters
+        without them (``customer.updated``, ``retired`` when none is left). Returns how
+        many links were closed; a record already closed or never stored is no change."""
+        lock(conn, "match")
+        rows = [r for r in known_records(conn, refs) if r.closed_at is None]
+        if not rows:
+            return 0
+        now = datetime.now(UTC)
+        ids = [r.id for r in rows]
+        for chunk in chunks(ids):
+            conn.execute(update(source_records).where(_sr.id.in_(chunk))
+                         .values(closed_at=now))
+            conn.execute(delete(blocking_keys).where(blocking_keys.c.source_record_id
+                                                     .in_(chunk)))
+        conn.execute(insert(links), [
+            {"source_record_id": r.id, "master_id": r.master_id, "decision": "closed",
+             "evidence": {"rule": "gone at the source"}, "decided_at": now} for r in rows])
+        closed: dict[str, list[tuple[str, str]]] = {}
+        for r in rows:
+            closed.setdefault(r.master_id, []).append((r.source_system, r.source_id))
+        self._publish(conn, set(closed), [], set(), {}, now, closed)
+        return len(rows)
+
     def _rebuild(self, conn: Connection, items: list[_Item], plan: Plan,
                  now: datetime) -> int:
         """Recompute the golden records of the masters the plan touched; append events."""
         absorbed = {m.absorbed: m.survivor for m in plan.merges}
         touched = {i.master for i in items} | {absorbed.get(i.current, i.current)
                                                for i in items if i.current}
+        return self._publish(conn, touched, items, set(plan.created), plan.absorbed_by(),
+                             now, {})
+
+    def _publish(self, conn: Connection, touched: set[str], items: list[_Item],
+                 created: set[str], merged_ids: dict[str, list[str]], now: datetime,
+                 closed: dict[str, list[tuple[str, str]]]) -> int:
+        """Rebuild the golden records of ``touched`` masters from their open records and
+        append one event each; how many events."""
         linked = self._linked(conn, touched, items)
         versions = dict(select_in(conn, select(masters.c.id, masters.c.version), masters.c.id,
                                   touched))
-        created, merged_ids = set(plan.created), plan.absorbed_by()
         new_events, updates = [], []
         for master in sorted(touched):
             records = linked.get(master, [])
@@ -197,7 +229,8 @@ class MasterRepository:
                 new_events.append(events.customer_merged(master, version, golden,
                                                          merged_ids[master]))
             else:
-                new_events.append(events.customer_updated(master, version, status, golden))
+                new_events.append(events.customer_updated(master, version, status, golden,
+                                                          closed.get(master, ())))
         conn.execute(update(masters).where(masters.c.id == bindparam("b_id"))
                      .values(updated_at=now), updates)
         append(conn, new_events)
@@ -210,7 +243,8 @@ class MasterRepository:
         linked: dict[str, list[Linked]] = {}
         rows = select_in(conn, select(_sr.id, _sr.source_system, _sr.source_id,
                                       _sr.content_hash, _sr.canonical, _sr.master_id,
-                                      _sr.received_at), _sr.master_id, touched)
+                                      _sr.received_at).where(_sr.closed_at.is_(None)),
+                         _sr.master_id, touched)
         for row in rows:
             if row.id not in mine:
                 rec = CanonicalRecord.from_json(row.source_system, row.source_id,
@@ -238,14 +272,14 @@ def _row(item: _Item, now: datetime) -> dict[str, Any]:
             "content_hash": rec.content_hash, "raw_hash": rec.raw_hash,
             "location": item.raw.location, "raw": item.raw.storable(),
             "canonical": rec.to_json(), "master_id": item.master, "received_at": now,
-            "profile": item.profile.to_json()}
+            "profile": item.profile.to_json(), "closed_at": None}
 
 
 def known_records(conn: Connection, refs: Sequence[tuple[str, str]] | dict[Any, Any]
                   ) -> list[Any]:
     """Stored source records among ``refs``: id, hashes and master."""
     query = select(_sr.id, _sr.source_system, _sr.source_id, _sr.content_hash,
-                   _sr.raw_hash, _sr.master_id)
+                   _sr.raw_hash, _sr.master_id, _sr.closed_at)
     return select_refs(conn, query, _sr.source_system, _sr.source_id, list(refs))
 
 
@@ -254,5 +288,12 @@ def unchanged_raw(conn: Connection, source_system: str,
     """Source ids whose stored record came from the same raw data and mapping: a rerun
     can skip them before mapping, standardizing and validating them again."""
     found = known_records(conn, [(source_system, sid) for sid in raw_hashes])
-    return {row.source_id for row in found if row.raw_hash == raw_hashes[row.source_id]}
+    return {row.source_id for row in found
+            if row.raw_hash == raw_hashes[row.source_id] and row.closed_at is None}
+
+
+def open_ids(conn: Connection, source_system: str) -> list[str]:
+    """The ids of ``source_system``'s records whose link is open (for deletion checks)."""
+    return list(conn.execute(select(_sr.source_id).where(
+        _sr.source_system == source_system, _sr.closed_at.is_(None))).scalars())
 

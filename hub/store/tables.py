@@ -57,6 +57,9 @@ source_records = Table(
     # hub.matching.profile.Profile.to_json(): candidates are compared without decoding
     # the canonical record; NULL (a store from before 0.2) is filled in when first read.
     Column("profile", JSON, nullable=True),
+    # Set when the source says the record is gone: its link is closed, the customer is
+    # rebuilt without it, and it comes back (reopened) if the source sends it again.
+    Column("closed_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("source_system", "source_id", name="uq_source_record"),
 )
 
