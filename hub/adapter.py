@@ -119,8 +119,21 @@ class Adapter(ABC):
         try:
             yield from self.extract(checkpoint)
         except self.transient_errors as exc:
-            raise SourceUnavailable(f"{self.name}: the source failed while being read "
-                                    f"({type(exc).__name__}: {exc}); try again later") from exc
+            raise self._unavailable(exc) from exc
+
+    def total(self, checkpoint: Checkpoint | None) -> int | None:
+        """``estimate_total`` where the adapter can tell, with transient errors raised as
+        SourceUnavailable (counting is the first time a run reaches its source)."""
+        if not self.features.estimate:
+            return None
+        try:
+            return self.estimate_total(checkpoint)
+        except self.transient_errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: BaseException) -> SourceUnavailable:
+        return SourceUnavailable(f"{self.name}: the source failed while being read "
+                                 f"({type(exc).__name__}: {exc}); try again later")
 
     def estimate_total(self, checkpoint: Checkpoint | None) -> int | None:
         """How many records ``extract(checkpoint)`` will yield, when cheap to know.

@@ -19,13 +19,21 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import structlog
 from sqlalchemy import Engine
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from adapters import get_adapter_class
 from hub import export
 from hub.adapter import SourceContext
 from hub.config import Config, PipelineConfig, load_config
-from hub.errors import ConfigError
+from hub.errors import ConfigError, SourceUnavailable
 from hub.matching import NationalCodeVeto
 from hub.pipeline import RunStats, check_all, replay, run_pipeline
 from hub.preview import PreviewRow, preview, source_problems
@@ -35,6 +43,7 @@ from hub.store.engine import open_engine, read, unit_of_work
 from hub.store.master import MasterRepository, open_ids
 from hub.store.outbox import Event
 from hub.store.quarantine import QuarantineEntry
+from hub.store.run_lock import run_locks
 from hub.store.runs import RunRecord
 
 
@@ -44,6 +53,9 @@ class RunObserver(Protocol):
     def started(self, pipeline: str, total: int | None) -> None: ...
     def advanced(self, pipeline: str, records: int) -> None: ...
     def finished(self, pipeline: str, stats: RunStats) -> None: ...
+
+
+log = structlog.get_logger("peyvand.run")
 
 
 class _Unobserved:
@@ -60,13 +72,17 @@ class _Unobserved:
 class Hub:
     """Peyvand, configured: the store, the matcher, the pipelines and the bus."""
 
-    def __init__(self, config: Config, *, engine: Engine | None = None) -> None:
+    def __init__(self, config: Config, *, engine: Engine | None = None,
+                 read_only: bool = False) -> None:
         """Args:
             config: the checked configuration.
             engine: a store to use instead of opening ``config.store.url`` (tests).
+            read_only: open the store for reading only (nothing created, migrated or
+                written); StoreRefused on first use when there is none to read.
         """
         self.config = config
         self._engine = engine
+        self._read_only = read_only
 
     @classmethod
     def from_config(cls, path: Path | None = None,
@@ -77,7 +93,7 @@ class Hub:
     def engine(self) -> Engine:
         """The store, opened (and its schema brought up to date) on first use."""
         if self._engine is None:
-            self._engine = open_engine(self.config.store.url)
+            self._engine = open_engine(self.config.store.url, read_only=self._read_only)
         return self._engine
 
     def close(self) -> None:
@@ -129,8 +145,13 @@ class Hub:
                     lambda conn: checkpoints.show(conn, pipeline))
 
     def reset_checkpoint(self, pipeline: str) -> bool:
-        """Make ``pipeline`` read its source from the start next time; master ids stay."""
+        """Make ``pipeline`` read its source from the start next time; master ids stay.
+        PipelineBusy while it runs: that run's next batch would move the checkpoint on."""
         self.config.pipeline(pipeline)
+        with run_locks(self.engine, [pipeline]):
+            return self._reset(pipeline)
+
+    def _reset(self, pipeline: str) -> bool:
         with unit_of_work(self.engine, f"resetting the checkpoint of {pipeline}") as conn:
             return checkpoints.reset(conn, pipeline)
 
@@ -157,22 +178,49 @@ class Hub:
         """
         chosen, sink, results = self.check(names), self.sink(), []
         watch = observer or _Unobserved()
-        for cfg in chosen:
-            if full:
-                self.reset_checkpoint(cfg.name)
-            run_id = runs.start(self.engine, cfg.name)
-            try:
-                stats = run_pipeline(cfg, sink, context=self._context(cfg),
-                                     batch_size=self.config.run.batch_size,
-                                     on_total=partial(watch.started, cfg.name),
-                                     on_progress=partial(watch.advanced, cfg.name))
-            except Exception as exc:
-                runs.finish(self.engine, run_id, {}, f"{type(exc).__name__}: {exc}"[:1000])
-                raise
-            runs.finish(self.engine, run_id, asdict(stats))
-            watch.finished(cfg.name, stats)
-            results.append(stats)
+        with run_locks(self.engine, [cfg.name for cfg in chosen]):   # else PipelineBusy
+            for cfg in chosen:
+                if full:
+                    self._reset(cfg.name)
+                stats = RunStats(cfg.name)
+                run_id = runs.start(self.engine, cfg.name)
+                try:
+                    self._attempts(cfg, sink, watch, stats)
+                except Exception as exc:
+                    runs.finish(self.engine, run_id, asdict(stats),
+                                f"{type(exc).__name__}: {exc}"[:1000])
+                    raise
+                runs.finish(self.engine, run_id, asdict(stats))
+                watch.finished(cfg.name, stats)
+                results.append(stats)
         return results
+
+    def _attempts(self, cfg: PipelineConfig, sink: StoreSink, watch: RunObserver,
+                  stats: RunStats) -> None:
+        """Run ``cfg``, trying again (with a growing wait) while its source is unavailable;
+        each try resumes after the last committed batch, so nothing is read twice."""
+        settings = self.config.run
+
+        def log_retry(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning("source unavailable, trying again", pipeline=cfg.name,
+                        attempt=state.attempt_number, error=str(exc))
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(SourceUnavailable),
+            stop=stop_after_attempt(settings.attempts),
+            wait=wait_exponential(multiplier=settings.retry_wait, max=60),
+            before_sleep=log_retry, reraise=True)
+        try:
+            retrying(run_pipeline, cfg, sink, context=self._context(cfg),
+                     batch_size=settings.batch_size, stats=stats,
+                     on_total=partial(watch.started, cfg.name),
+                     on_progress=partial(watch.advanced, cfg.name))
+        except SourceUnavailable as exc:
+            raise SourceUnavailable(
+                f"pipeline {cfg.name!r}: its source is still unavailable after "
+                f"{settings.attempts} attempt(s), and its checkpoint stays after the last "
+                f"committed batch: {exc}") from exc
 
     def replay(self, ids: Sequence[int] = ()) -> tuple[int, int]:
         """Run open quarantine entries (all, or ``ids``) through their pipeline again."""

@@ -28,6 +28,7 @@ from hub.matching import MatchSettings
 from hub.pipeline import RunSettings
 from hub.records import SOURCE_SYSTEM
 from hub.resources import data_dir
+from hub.schedule import MANUAL, ScheduleError, parse_schedule
 from hub.settings import parse_settings, settings_problems, well_typed
 from hub.standardize.fields import ATTRIBUTE_TYPES
 from hub.store import StoreSettings
@@ -261,11 +262,16 @@ def _load_pipeline(base: Path, name: str, problems: list[str]) -> PipelineConfig
         "mapping") else None
     if doc.get("mapping") and mapping is None:
         problems.append(f"{file.name}: mapping: no file mappings/{doc['mapping']}")
+    schedule = str(doc.get("schedule", MANUAL))
+    try:
+        parse_schedule(schedule)
+    except ScheduleError as exc:
+        problems.append(f"{file.name}: schedule: {exc}")
     if not all(doc.get(k) for k in ("adapter", "mapping", "source_system")) or mapping is None:
         return None
     return PipelineConfig(name=name, path=file, adapter=doc["adapter"],
                           options=dict(doc.get("options") or {}), mapping=mapping,
-                          source_system=system, schedule=str(doc.get("schedule", "manual")),
+                          source_system=system, schedule=schedule,
                           source_system_column=column if isinstance(column, str) else None)
 
 

@@ -65,13 +65,21 @@ class RunSettings:
 
     Args:
         batch_size: records per committed batch (one transaction each).
+        attempts: how often a pipeline is tried when its source is unavailable; each
+            try resumes after the last committed batch.
+        retry_wait: seconds before the second try, doubling after each (at most 60).
     """
 
     section: ClassVar[str] = "run"
     batch_size: int = 500
+    attempts: int = 3
+    retry_wait: float = 2.0
 
     def problems(self) -> list[str]:
-        return [] if self.batch_size >= 1 else ["run.batch_size: must be 1 or more"]
+        out = [] if self.batch_size >= 1 else ["run.batch_size: must be 1 or more"]
+        out += [] if self.attempts >= 1 else ["run.attempts: must be 1 or more"]
+        out += [] if self.retry_wait >= 0 else ["run.retry_wait: must be 0 or more"]
+        return out
 
 
 @dataclass
@@ -201,19 +209,21 @@ def check_all(pipelines: Sequence[PipelineConfig]) -> None:
 def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
                  batch_size: int = 500,
                  on_progress: Callable[[int], None] | None = None,
-                 on_total: Callable[[int | None], None] | None = None) -> RunStats:
+                 on_total: Callable[[int | None], None] | None = None,
+                 stats: RunStats | None = None) -> RunStats:
     """Run ``cfg`` to the end of its source.
 
     ``on_total(n)`` is told how many records the source expects (None: unknown) before
     the first batch, ``on_progress(n)`` how many were committed after each batch.
+    ``stats`` goes on counting a run that is being tried again.
     """
     adapter = build_adapter(cfg, context)
     prepare = Preparer(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
                        cfg.source_system_column)
     start = sink.checkpoint(cfg.name)
     if on_total:
-        on_total(adapter.estimate_total(start) if adapter.features.estimate else None)
-    stats = RunStats(cfg.name)
+        on_total(adapter.total(start))
+    stats = stats or RunStats(cfg.name)
     bound = log.bind(pipeline=cfg.name, source=cfg.source_system)
     ids = SourceIds()
     for records in _batches(adapter.read(start), batch_size):

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from click.testing import CliRunner
 from sqlalchemy import delete, select
 
 from hub.app import Hub
+from hub.cli import cli
 from hub.store import inbox
 from hub.store.tables import checkpoints, interactions
 from hub.testing import project
@@ -63,6 +65,26 @@ def test_an_interaction_is_stored_standardized_and_attached(tmp_path: Path) -> N
     [rejected] = hub.quarantine()
     assert (rejected.source_id, rejected.field) == ("s4", "contact")
     assert "nothing identifies who it was with" in rejected.reason
+
+
+def test_master_show_lists_a_customers_interactions_as_a_timeline(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "sms.csv").write_text(SMS_LOG + "s5,09121234567,1405/09/04 08:00,ممنون\n",
+                                      encoding="utf-8")
+    hub = workspace(tmp_path, {
+        "crm": ("spreadsheet", "{path: ../customers.csv, id_column: code}", "customers.yaml"),
+        "gateway": ("spreadsheet", "{path: ../sms.csv, id_column: id}", "sms.yaml")},
+        {"customers.yaml": CUSTOMER_MAPPING, "sms.yaml": SMS_MAPPING})
+    hub.run()
+    ali = hub.search("علی کریمی")[0].id
+    shown = CliRunner().invoke(cli, ["--config", str(tmp_path / "config.yaml"),
+                                     "master", "show", ali])
+    assert shown.exit_code == 0, shown.output
+    timeline = shown.output.split("Interactions (newest first)", 1)[1]
+    rows = [line for line in timeline.splitlines() if "gateway/" in line]
+    assert [r.split("gateway/")[1].split()[0] for r in rows] == ["s5", "s1"]   # newest first
+    assert "2026-11-25 08:00" in rows[0] and "sms" in rows[0] and "inbound" in rows[0]
+    assert "ممنون" in rows[0]
 
 
 def test_the_inbox_is_read_like_any_other_source(tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 
 Data never reaches rich as markup: values are wrapped in ``rich.text.Text`` (not parsed
 for ``[tags]`` or ``:emoji:``), so a name like ``[/] Karimi`` is printed as written.
-The commands live in three modules: ``running`` (run, relay, quarantine), ``reading``
-(master, export, events) and ``project`` (init, check, preview, runs, checkpoints,
-adapters).
+The commands live in four modules: ``running`` (run, sync, relay, quarantine),
+``reading`` (master, export, events), ``project`` (init, check, preview, runs,
+checkpoints, adapters) and ``scheduling`` (schedule).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import click
 from rich.text import Text
 
 from hub import __version__
-from hub.cli import project, reading, running  # noqa: F401  (they register the commands)
+from hub.cli import project, reading, running, scheduling  # noqa: F401  (they register the commands)
 from hub.cli._base import EXIT_BUG, EXIT_OK, cli, err, exit_code
 from hub.errors import PeyvandError
 from hub.log import mask

@@ -15,7 +15,6 @@ from hub.app import Hub
 from hub.config import Config, find_config, load_config
 from hub.errors import ConfigError, FatalSourceError, StoreRefused, TransientError
 from hub.log import configure
-from hub.store.engine import open_engine
 
 # Off a terminal rich would wrap at 80 columns; logs and CI output read better wider.
 out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 120)
@@ -39,7 +38,7 @@ Exit codes:
 # Commands that only read the store: they open it read-only (nothing created, migrated
 # or written), so they work on a snapshot, a replica or a read-only folder.
 READ_ONLY = {("events",), ("export",), ("master", "show"), ("master", "search"),
-             ("quarantine", "list"), ("runs",), ("checkpoint", "show")}
+             ("quarantine", "list"), ("runs",), ("checkpoint", "show"), ("schedule",)}
 
 
 def _command_path() -> tuple[str, ...]:
@@ -75,10 +74,7 @@ class _Ctx:
     @property
     def hub(self) -> Hub:
         if self._hub is None:
-            config = self.config
-            reads_only = _command_path() in READ_ONLY
-            engine = open_engine(config.store.url, read_only=True) if reads_only else None
-            self._hub = Hub(config, engine=engine)
+            self._hub = Hub(self.config, read_only=_command_path() in READ_ONLY)
         return self._hub
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.cli._base import _Ctx, cli, err, out
+from hub.store.queries import InteractionView
 
 
 @cli.group()
@@ -40,10 +41,20 @@ def master_show(obj: _Ctx, master_id: str) -> None:
         out.print(Text(f"  {rec.source_system}/{rec.source_id}  {rec.location}  "
                        f"({_why(rec.decision, rec.evidence)})"))
     if view.interactions:
-        out.print("Interactions (newest first):")
-        for i in view.interactions:
-            subject = (i.fields.get("subject") or [""])[0]
-            out.print(Text(f"  {i.occurred_at}  {i.channel}  {subject}"))
+        out.print(_timeline(view.interactions))
+
+
+def _timeline(interactions: list[InteractionView]) -> Table:
+    """The customer's interactions, newest first: when, how, which way, about what."""
+    table = Table("when", "channel", "direction", "subject", "from",
+                  title="Interactions (newest first)", title_justify="left")
+    for i in interactions:
+        first = {k: (i.fields.get(k) or [""])[0] for k in ("direction", "subject", "summary")}
+        about = first["subject"] or first["summary"][:80]
+        table.add_row(*(Text(c) for c in (i.occurred_at.replace("T", " "), i.channel,
+                                          first["direction"], about,
+                                          f"{i.source_system}/{i.source_id}")))
+    return table
 
 
 def _why(decision: str, evidence: dict[str, Any] | None) -> str:

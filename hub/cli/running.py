@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -34,7 +35,10 @@ class _Bars:
         self.tasks: dict[str, TaskID] = {}
 
     def started(self, pipeline: str, total: int | None) -> None:
-        self.tasks[pipeline] = self.progress.add_task(pipeline, total=total)
+        if pipeline in self.tasks:   # tried again after its source was unavailable
+            self.progress.update(self.tasks[pipeline], total=total)
+        else:
+            self.tasks[pipeline] = self.progress.add_task(pipeline, total=total)
 
     def advanced(self, pipeline: str, records: int) -> None:
         self.progress.advance(self.tasks[pipeline], records)
@@ -53,17 +57,46 @@ class _Bars:
 def run(ctx: click.Context, pipelines: tuple[str, ...], as_json: bool, full: bool) -> None:
     """Run PIPELINES (all configured ones when none is named), then publish the events.
 
-    Exits 3 when records were newly put in quarantine, 75 when the events could not be
+    Exits 3 when records were newly put in quarantine, 75 when a source stayed
+    unavailable, another process runs one of the pipelines, or the events could not be
     published (they wait in the outbox for the next run or relay).
     """
-    try:
-        hub: Hub = ctx.obj.hub
+    def with_bars(hub: Hub) -> list[RunStats]:
         err.print(Text(hub.describe_bus()), soft_wrap=True)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=False) as progress:
-            results = hub.run(pipelines, observer=_Bars(progress), full=full)
+            return hub.run(pipelines, observer=_Bars(progress), full=full)
+
+    _finish(ctx, with_bars, "json" if as_json else "table")
+
+
+@cli.command()
+@click.argument("pipelines", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing when all went well: under cron, mail only comes when "
+                   "there is something to do.")
+@click.pass_context
+def sync(ctx: click.Context, pipelines: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Bring PIPELINES (default: all) up to date with their sources, unattended.
+
+    For cron and systemd timers (`peyvand schedule` writes them): incremental and
+    idempotent, like `run` without progress bars, one line per pipeline. A start that
+    overlaps a run of the same pipeline does nothing and exits 75; a source that is
+    unavailable is tried again (run.attempts, run.retry_wait), then exits 75 with its
+    checkpoint where the last committed batch left it.
+    """
+    _finish(ctx, lambda hub: hub.run(pipelines),
+            "json" if as_json else "quiet" if quiet else "lines")
+
+
+def _finish(ctx: click.Context, runs: Callable[[Hub], list[RunStats]], style: str) -> None:
+    """Run, publish the events, print the summary in ``style``, exit with the run's code."""
+    try:
+        hub: Hub = ctx.obj.hub
+        results = runs(hub)
     except PeyvandError as exc:
-        if as_json:   # a machine still gets its object; the sentence goes to stderr
+        if style == "json":   # a machine still gets its object; the sentence goes to stderr
             click.echo(json.dumps({"pipelines": [], "error": str(exc),
                                    "exit_code": exit_code(exc)}, ensure_ascii=False))
         raise
@@ -76,18 +109,32 @@ def run(ctx: click.Context, pipelines: tuple[str, ...], as_json: bool, full: boo
     newly = sum(r.quarantined + r.set_aside for r in results)
     code = (exit_code(relay_error) if relay_error else
             EXIT_QUARANTINE if newly else EXIT_OK)
-    if as_json:
+    if style == "json":
         _json_summary(hub, results, published, code, relay_error)
-    else:
+    elif style == "table":
         _summary(hub, results, published)
-        if newly:
-            out.print(f"{newly} record(s) newly in quarantine: `peyvand quarantine list` "
-                      "shows them.")
+    elif style == "lines":
+        for r in results:
+            out.print(Text(_line(r)))
+        out.print(f"Events published: {published}.")
+    if newly and style != "json":
+        (err if style == "quiet" else out).print(
+            f"{newly} record(s) newly in quarantine: `peyvand quarantine list` shows them.")
     if relay_error:
         err.print(Text.assemble(("Error: ", "red"), str(relay_error), "\nThe events of this "
                                 "run wait in the store's outbox; they will be published by "
                                 "the next `peyvand run` or `peyvand relay`."), soft_wrap=True)
     ctx.exit(code)
+
+
+def _line(r: RunStats) -> str:
+    """One pipeline's result on one line, for logs and cron mail."""
+    parts = [f"read {r.read}", f"unchanged {r.unchanged}", f"new masters {r.created}",
+             f"linked {r.linked}", f"merged {r.merged}", f"quarantined {r.rejected}",
+             f"values set aside {r.set_aside}"]
+    parts += [f"interactions {r.interactions}"] if r.interactions else []
+    parts += [f"links closed {r.closed}"] if r.closed else []
+    return f"{r.pipeline}: " + ", ".join(parts)
 
 
 def _json_summary(hub: Hub, results: list[RunStats], published: int, code: int,
