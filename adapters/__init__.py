@@ -20,6 +20,7 @@ ENTRY_POINT_GROUP = "peyvand.adapters"
 ADAPTERS: dict[str, str] = {
     "inbox": "adapters.inbox:InboxAdapter",
     "spreadsheet": "adapters.spreadsheet:SpreadsheetAdapter",
+    "xml_files": "adapters.xml_files:XmlFilesAdapter",
 }
 
 __all__ = ["ADAPTERS", "ENTRY_POINT_GROUP", "adapter_names", "get_adapter_class"]

@@ -154,9 +154,12 @@ class CanonicalRecord:
 def display_name(first: Callable[[str], str | None]) -> str:
     """A customer's name as one string, from whatever holds its fields ('' when none).
 
-    The full name, else given and family name, else the organization's name; ``first``
+    An organization is its name (``name.*`` is then the person to deal with there); else
+    the full name, else given and family name, else the organization's name. ``first``
     returns the first value at a path (a record's, or a golden record's).
     """
+    if first("kind") == "organization" and (company := first("organization.name")):
+        return company
     if full := first("name.full"):
         return full
     joined = " ".join(p for p in (first("name.given"), first("name.family")) if p)

@@ -47,6 +47,21 @@ def _stored(hub: Hub) -> dict[tuple[str, str], dict[str, list[str]]]:
     return {(s, i): {p: [v for v, _ in vs] for p, vs in c.items()} for s, i, c in rows}
 
 
+def test_a_phone_without_country_code_is_read_in_the_records_country(
+        tmp_path: Path) -> None:
+    hub = _run(tmp_path, "id,name,country,phone",
+               "1,Marie Dupont,BE,02 512 12 30\n2,Jan Jansen,Nederland?,\n"
+               "3,علی کریمی,,0912 123 4567\n4,Hans Meier,,030 1234567\n",
+               "  name.full: {from: name}\n  addresses.address.country: {from: country}\n"
+               "  phones.phone:landline: {from: phone}\n")
+    stored = _stored(hub)
+    assert stored[("crm", "1")]["phones.phone:landline"] == ["+3225121230"]   # Brussels
+    assert stored[("crm", "3")]["phones.phone:mobile"] == ["+989121234567"]   # Iran by default
+    # No country: read as Iranian, and 030 1234567 is not an Iranian number: set aside.
+    assert "phones.phone:landline" not in stored[("crm", "4")]
+    assert {(q.source_id, q.field) for q in hub.quarantine()} >= {("4", "phones.phone:landline")}
+
+
 def test_a_foreign_postcode_and_a_passport_number_reach_the_master(tmp_path: Path) -> None:
     hub = _run(tmp_path, "id,name,country,postcode,passport",
                "1,John Smith,GB,sw1a 1aa,x 1234 5678\n2,علی کریمی,,۱۳۴۵۶-۷۸۹۰۱,\n",
@@ -103,6 +118,16 @@ def test_person_or_organization_is_decided_per_row(tmp_path: Path) -> None:
     assert stored[("crm", "2")]["organization.nationalId"] == ["10100123456"]
     assert "nationalCode" not in stored[("crm", "2")]
     assert stored[("crm", "3")]["kind"] == ["organization"]
+
+
+def test_an_organization_is_shown_by_its_name_not_its_contact_persons(
+        tmp_path: Path) -> None:
+    hub = _run(tmp_path, "id,kind,company,contact",
+               "1,organization,شرکت پیوند,علی کریمی\n2,person,,سارا احمدی\n",
+               "  kind: {from: kind}\n  organization.name: {from: company}\n"
+               "  name.full: {from: contact}\n")
+    assert [r.display_name for r in hub.search("پیوند")] == ["شرکت پیوند"]
+    assert [r.display_name for r in hub.search("سارا احمدی")] == ["سارا احمدی"]
 
 
 def test_an_export_holding_two_systems_splits_by_column(tmp_path: Path) -> None:

@@ -74,13 +74,25 @@ def _phone(cell: Cell) -> list[tuple[str, str]]:
     area = cell.options.get("area_code") or next(
         (code for city in cell.record.get("addresses.address.city", ())
          if (code := area_code_of(city))), None)
-    e164, kind = standardize_phone(cell.raw, area_code=str(area) if area else None)
+    e164, kind = standardize_phone(cell.raw, _phone_region(cell),
+                                   area_code=str(area) if area else None)
     path, _, hint = cell.target.partition(":")
     # The number itself knows mobile from landline better than a column header does;
     # a fax cannot be told from a landline, so the mapping's "fax" stands.
     if hint == "fax" or kind == "other":
         kind = hint or kind
     return [(f"{path}:{kind}", e164)]
+
+
+def _phone_region(cell: Cell) -> str:
+    """The country a number without a country code is in: the record's address's (a
+    Belgian customer's 5121230 is Belgian), else the mapping's ``country``, else Iran."""
+    for raw in cell.record.get("addresses.address.country", ()):
+        try:
+            return _country(raw)
+        except InvalidValue:   # the country field itself is set aside on its own
+            continue
+    return str(cell.options.get("country", "IR"))
 
 
 def _date(cell: Cell) -> list[tuple[str, str]]:
