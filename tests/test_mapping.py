@@ -48,9 +48,11 @@ fields:
     assert str(path) in str(info.value)
 
 
-def test_xslt_is_reported_as_not_supported_yet(tmp_path: Path) -> None:
-    with pytest.raises(MappingError, match="XSLT mappings are not supported yet"):
+def test_a_stylesheet_that_is_not_xml_is_a_mapping_error_naming_the_file(
+        tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="not well-formed XML") as info:
         load_mapping(_write(tmp_path, "<xsl:stylesheet/>", "m.xslt"))
+    assert "m.xslt" in str(info.value)
 
 
 def test_operations(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Operations: rename (``from``), several columns into a repeated field (``from: [a, b]``),
 ``join``, ``split`` + ``take``, ``constant``, and a ``lookup`` table. No expressions:
-cleaning values is the standardizers' job, so it happens in one place.
+cleaning values is the standardizers' job, so it happens in one place. An XML record is
+read by ``xpath`` fields instead of columns (prefixes under a top-level ``namespaces:``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lxml import etree
 
 from hub import __version__
 from hub.errors import MappingError, MappingFailed
+from hub.mapping.xslt_mapping import compile_xpath, xpath_texts
 from hub.records import RawRecord, Target
 from hub.schema_model import TARGETS, FieldSpec, Model, load_model
 from hub.standardize.persian_text import header_key, text_key
@@ -30,9 +32,9 @@ from hub.yamlfile import load_yaml
 _TYPE_OPTIONS: dict[str, tuple[str, ...]] = {
     "calendar": ("Date", "AttributeValue"), "day_first": ("Date", "AttributeValue"),
     "year_pivot": ("Date", "AttributeValue"), "timezone": ("DateTime",),
-    "area_code": ("Phone",), "country": ("PostalCode",), "by_shape": ("NationalCode",),
+    "area_code": ("Phone",), "country": ("PostalCode", "Phone"), "by_shape": ("NationalCode",),
 }
-_OPS = {"from", "join", "constant", "with", "split", "take", "lookup", "default", "strict",
+_OPS = {"from", "join", "constant", "xpath", "with", "split", "take", "lookup", "default", "strict",
         *_TYPE_OPTIONS}
 _TAKES = ("first", "last", "all_but_first", "all_but_last")
 _CALENDARS = ("auto", "jalali", "gregorian")
@@ -54,6 +56,8 @@ class Rule:
     default: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # calendar, day_first, timezone
     strict: bool = False   # a value that cannot be cleaned holds the whole record back
+    xpath: etree.XPath | None = field(default=None, compare=False)  # XML records: the nodes
+    one_value: bool = False   # an xpath field whose target holds one value
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -85,8 +89,10 @@ class Mapping:
     def apply(self, record: RawRecord) -> dict[str, list[str]]:
         """Values per target, as raw text; empty cells are left out."""
         if isinstance(record.data, etree._Element):
-            raise MappingFailed("this record is an XML document; a YAML mapping reads "
-                                "columns, so XML sources need an XSLT mapping")
+            return self._apply_xml(record, record.data)
+        if any(rule.xpath is not None for rule in self.rules):
+            raise MappingFailed("this record is a row of columns; this mapping reads XML "
+                                "records (xpath fields)")
         columns = _column_index(tuple(record.data))
         out: dict[str, list[str]] = {}
         for rule in self.rules:
@@ -95,6 +101,27 @@ class Mapping:
             values = self._values(rule, cells, record)
             if values:
                 out.setdefault(rule.target, []).extend(values)
+        return out
+
+    def _apply_xml(self, record: RawRecord, element: etree._Element) -> dict[str, list[str]]:
+        if any(rule.columns for rule in self.rules):
+            raise MappingFailed("this record is an XML document and this YAML mapping reads "
+                                "columns (from, join): read XML by xpath fields, or with an "
+                                "XSLT mapping")
+        out: dict[str, list[str]] = {}
+        for rule in self.rules:
+            cells: list[str | None] = []
+            if rule.xpath is not None:
+                cells = list(xpath_texts(rule.xpath, element))
+            values = self._values(rule, cells, record)
+            if rule.one_value and len(set(values)) > 1:
+                shown = ", ".join(repr(v) for v in dict.fromkeys(values))
+                raise MappingFailed(f"{rule.target} holds one value and xpath "
+                                    f"{rule.xpath.path if rule.xpath else ''!r} found "
+                                    f"{len(set(values))}: {shown}; select one (e.g. [1])",
+                                    field=rule.target, record=record.source_id)
+            if values:
+                out.setdefault(rule.target, []).extend(values[:1] if rule.one_value else values)
         return out
 
     def _column(self, columns: dict[str, str], key: str, record: RawRecord) -> str:
@@ -122,7 +149,9 @@ class Mapping:
             hit = rule.lookup.get(text_key(value), rule.default)
             if hit is None:
                 known = ", ".join(sorted(rule.lookup))
-                raise MappingFailed(f"value {value!r} of column {rule.columns[0]!r} is not in "
+                source = (f"column {rule.columns[0]!r}" if rule.columns else
+                          f"xpath {rule.xpath.path if rule.xpath else ''!r}")
+                raise MappingFailed(f"value {value!r} of {source} is not in "
                                     f"the lookup table (known: {known})", field=rule.target,
                                     record=record.source_id)
             mapped.append(hit)
@@ -183,13 +212,18 @@ def load_yaml_mapping(path: Path, model: Model | None = None,
         raise MappingError(str(path), [f"target: {target!r} is not a target; use one of "
                                        f"{', '.join(TARGETS)}.{did_you_mean(target, TARGETS)}"])
     model = model or load_model(target)
-    unknown_top = set(doc) - {"target", "fields", "description"}
+    unknown_top = set(doc) - {"target", "fields", "description", "namespaces"}
     problems += [f"{k}: unknown key" for k in sorted(unknown_top)]
+    namespaces = _namespaces(doc.get("namespaces", {}), problems)
     rules = []
     for target, spec in doc["fields"].items():
-        rule = _check_rule(str(target), spec, model, problems, attributes or {})
+        rule = _check_rule(str(target), spec, model, problems, attributes or {}, namespaces)
         if rule:
             rules.append(rule)
+    specs = [s for s in doc["fields"].values() if isinstance(s, dict)]
+    if any("xpath" in s for s in specs) and any("from" in s or "join" in s for s in specs):
+        problems.append("fields: a mapping reads columns (from, join) or XML (xpath), "
+                        "not both")
     if problems:
         raise MappingError(str(path), problems)
     text = path.read_bytes() + __version__.encode()
@@ -198,7 +232,8 @@ def load_yaml_mapping(path: Path, model: Model | None = None,
 
 
 def _check_rule(target: str, spec: Any, model: Model, problems: list[str],
-                attributes: MappingABC[str, str]) -> Rule | None:
+                attributes: MappingABC[str, str],
+                namespaces: MappingABC[str, str] | None = None) -> Rule | None:
     where = f"fields.{target}"
     path, _, qualifier = target.partition(":")
     fspec = model.fields.get(path)
@@ -221,13 +256,13 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str],
         return None
     for key in sorted(set(spec) - _OPS):
         problems.append(f"{where}: unknown key {key!r}.{did_you_mean(key, _OPS)}")
-    sources = [k for k in ("from", "join", "constant") if k in spec]
+    sources = [k for k in ("from", "join", "constant", "xpath") if k in spec]
     if len(sources) != 1:
         problems.append(f"{where}: give exactly one of from, join, constant "
-                        f"(got {', '.join(sources) or 'none'})")
+                        f"(got {', '.join(sources) or 'none'}), or xpath for XML records")
         return None
     kind = sources[0]
-    columns = _columns(spec.get(kind)) if kind != "constant" else ()
+    columns = _columns(spec.get(kind)) if kind in ("from", "join") else ()
     _check_operations(where, spec, kind, columns, fspec, problems)
     lookup = spec.get("lookup")
     if lookup is not None and not isinstance(lookup, dict):
@@ -252,13 +287,15 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str],
         default=str(spec["default"]) if "default" in spec else None,
         options=options,
         strict=_strict(where, spec, problems),
+        xpath=_xpath(where, spec, namespaces or {}, problems) if kind == "xpath" else None,
+        one_value=kind == "xpath" and not fspec.repeated,
     )
 
 
 def _check_operations(where: str, spec: dict[str, Any], kind: str, columns: tuple[str, ...],
                       fspec: FieldSpec, problems: list[str]) -> None:
     """Whether the operations of one rule go together."""
-    if kind != "constant" and not columns:
+    if kind in ("from", "join") and not columns:
         problems.append(f"{where}: {kind} needs a column name or a list of them")
     if kind == "from" and len(columns) > 1 and not fspec.repeated:
         problems.append(f"{where}: {fspec.path} holds one value; several columns need 'join'")
@@ -281,6 +318,29 @@ def _type_options(where: str, spec: dict[str, Any], fspec: FieldSpec,
     if options.get("calendar", "auto") not in _CALENDARS:
         problems.append(f"{where}: calendar must be one of {', '.join(_CALENDARS)}")
     return options
+
+
+def _xpath(where: str, spec: dict[str, Any], namespaces: MappingABC[str, str],
+           problems: list[str]) -> etree.XPath | None:
+    """An xpath field's expression, compiled against the mapping's namespaces."""
+    expression = spec["xpath"]
+    if not isinstance(expression, str) or not expression.strip():
+        problems.append(f"{where}: xpath must be an XPath expression, got {expression!r}")
+        return None
+    try:
+        return compile_xpath(expression, namespaces)
+    except ValueError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+
+
+def _namespaces(value: Any, problems: list[str]) -> dict[str, str]:
+    """``namespaces: {prefix: URI}``, for the xpath fields."""
+    if not isinstance(value, MappingABC) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+        problems.append("namespaces: must be a table of prefix: namespace URI")
+        return {}
+    return dict(value)
 
 
 def _strict(where: str, spec: dict[str, Any], problems: list[str]) -> bool:
