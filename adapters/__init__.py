@@ -18,6 +18,7 @@ from hub.suggest import did_you_mean
 ENTRY_POINT_GROUP = "peyvand.adapters"
 
 ADAPTERS: dict[str, str] = {
+    "email": "adapters.email:EmailAdapter",
     "inbox": "adapters.inbox:InboxAdapter",
     "spreadsheet": "adapters.spreadsheet:SpreadsheetAdapter",
     "xml_files": "adapters.xml_files:XmlFilesAdapter",

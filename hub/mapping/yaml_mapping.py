@@ -36,7 +36,7 @@ _TYPE_OPTIONS: dict[str, tuple[str, ...]] = {
 }
 _OPS = {"from", "join", "constant", "xpath", "with", "split", "take", "lookup", "default", "strict",
         *_TYPE_OPTIONS}
-_TAKES = ("first", "last", "all_but_first", "all_but_last")
+_TAKES = ("first", "last", "all_but_first", "all_but_last", "each")
 _CALENDARS = ("auto", "jalali", "gregorian")
 _TYPE_WORDS = {"Date": "dates", "DateTime": "date-times", "Phone": "phones",
                "PostalCode": "postal codes", "NationalCode": "national codes"}
@@ -160,6 +160,8 @@ class Mapping:
 
 def _take(parts: list[str], take: str | None) -> list[str]:
     parts = [p for p in (s.strip() for s in parts) if p]
+    if take == "each":   # a list in one cell: every part is a value of its own
+        return parts
     if len(parts) < 2:
         # One word: it is the given name if we take the start, else nothing.
         return parts if take in ("first", "all_but_last") else []
