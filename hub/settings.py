@@ -9,6 +9,7 @@ missing and mistyped keys all at once, each with the key's dotted name.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing as t
 from collections.abc import Mapping
@@ -36,6 +37,9 @@ def parse_settings(settings_cls: type[S], options: Mapping[str, t.Any], *, where
                            for k, v in options.items()})
 
 
+_SECRET = re.compile(r"password|secret|token|api_key", re.IGNORECASE)
+
+
 def well_typed(settings_cls: type, options: Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The known keys of ``options`` whose values have the right type."""
     hints = _hints(settings_cls)
@@ -54,8 +58,10 @@ def settings_problems(settings_cls: type, options: Mapping[str, t.Any], *,
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 problems.append(f"{prefix}.{name}: required setting is missing.")
         elif not _fits(options[name], hints[name]):
+            # a secret typed in the wrong place is not repeated into logs and terminals
+            shown = "a value" if _SECRET.search(name) else repr(options[name])
             problems.append(f"{prefix}.{name}: expected {type_name(hints[name])}, "
-                            f"got {options[name]!r}.")
+                            f"got {shown}.")
     return problems
 
 

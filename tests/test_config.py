@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.app import Hub
 from hub.config import load_config
 from hub.errors import ConfigError
 from hub.resources import data_dir
@@ -225,3 +226,19 @@ def test_without_a_config_the_demo_runs_with_its_store_here(
     cfg = load_config(None, environ={})
     assert cfg.path == data_dir("config.yaml")
     assert cfg.store.url == f"sqlite:///{tmp_path}/.peyvand/master.sqlite"
+
+
+def test_a_secret_in_a_setting_of_the_wrong_type_is_not_repeated(tmp_path: Path) -> None:
+    """``password_env: 12345678`` (the password where its variable's name belongs) is a
+    configuration error that names the setting but never prints the value."""
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "mail.yaml").write_text(
+        "adapter: email\noptions: {host: mail.example.ir, user: sales,"
+        " password_env: 12345678}\nsource_system: mail\nmapping: email_interactions.yaml\n",
+        encoding="utf-8")
+    (tmp_path / "config.yaml").write_text("pipelines: [mail]\n", encoding="utf-8")
+    hub = Hub.from_config(tmp_path / "config.yaml", environ={})
+    with pytest.raises(ConfigError) as info:
+        hub.check()
+    assert "options.password_env: expected text or nothing, got a value." in str(info.value)
+    assert "12345678" not in str(info.value)
