@@ -21,6 +21,7 @@ ADAPTERS: dict[str, str] = {
     "email": "adapters.email:EmailAdapter",
     "inbox": "adapters.inbox:InboxAdapter",
     "spreadsheet": "adapters.spreadsheet:SpreadsheetAdapter",
+    "sql": "adapters.sql:SqlAdapter",
     "xml_files": "adapters.xml_files:XmlFilesAdapter",
 }
 

@@ -132,7 +132,7 @@ class Adapter(ABC):
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: BaseException) -> SourceUnavailable:
-        return SourceUnavailable(f"{self.name}: the source failed while being read "
+        return SourceUnavailable(f"{self.name}: the source is unavailable "
                                  f"({type(exc).__name__}: {exc}); try again later")
 
     def estimate_total(self, checkpoint: Checkpoint | None) -> int | None:

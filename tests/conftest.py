@@ -1,7 +1,8 @@
-"""Shared fixtures: stores (SQLite, PostgreSQL) and the RabbitMQ broker.
+"""Shared fixtures: stores (SQLite, PostgreSQL), a MariaDB database and the RabbitMQ broker.
 
-Tests that need a real server request ``postgres_url``/``pg_engine`` or ``amqp_url``
-and are marked ``postgres``/``rabbitmq`` automatically. An unreachable server skips
+Tests that need a real server request ``postgres_url``/``pg_engine``,
+``mariadb_url``/``mariadb_database`` or ``amqp_url`` and are marked
+``postgres``/``mariadb``/``rabbitmq`` automatically. An unreachable server skips
 them with the reason, except under ``CI=true``, where the servers must run.
 """
 
@@ -25,13 +26,15 @@ from hub.store.engine import open_engine
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+DEFAULT_MARIADB_URL = "mariadb+pymysql://root@127.0.0.1:3306/test"
 _CONNECT_TIMEOUT = 3  # seconds
 
 
 # --- markers -------------------------------------------------------------------------
 
 _MARK_BY_FIXTURE = {"postgres_url": "postgres", "pg_engine": "postgres",
-                    "amqp_url": "rabbitmq"}
+                    "amqp_url": "rabbitmq",
+                    "mariadb_url": "mariadb", "mariadb_database": "mariadb"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -102,6 +105,43 @@ def _pg_engine(postgres_url: str) -> Iterator[Engine]:
             engine.dispose()
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(name="mariadb_url", scope="session")
+def _mariadb_url() -> str:
+    url = os.environ.get("PEYVAND_TEST_MARIADB_URL", DEFAULT_MARIADB_URL)
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        probe = create_engine(url, connect_args={"connect_timeout": _CONNECT_TIMEOUT})
+    except ImportError as exc:   # the driver: PyMySQL comes with .[dev]
+        _unreachable("MariaDB", shown, exc)
+    try:
+        with probe.connect():
+            return url
+    except OperationalError as exc:
+        error: BaseException = exc.orig or exc
+    finally:
+        probe.dispose()
+    _unreachable("MariaDB", shown, error)
+
+
+@pytest.fixture(name="mariadb_database")
+def _mariadb_database(mariadb_url: str) -> Iterator[str]:
+    """The URL of a database of its own (``t_<uuid>``), dropped afterwards: a MariaDB
+    schema is a database, so this is pg_engine's schema per test."""
+    name = f"t_{uuid.uuid4().hex}"
+    admin = create_engine(mariadb_url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+        try:
+            yield make_url(mariadb_url).set(database=name).render_as_string(
+                hide_password=False)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
     finally:
         admin.dispose()
 
