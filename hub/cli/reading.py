@@ -38,8 +38,10 @@ def master_show(obj: _Ctx, master_id: str) -> None:
     out.print(table)
     out.print("Linked source records:")
     for rec in view.records:
+        gone = (f", closed {rec.closed_at:%Y-%m-%d %H:%M} UTC: gone from its source"
+                if rec.closed_at else "")
         out.print(Text(f"  {rec.source_system}/{rec.source_id}  {rec.location}  "
-                       f"({_why(rec.decision, rec.evidence)})"))
+                       f"({_why(rec.decision, rec.evidence)}{gone})"))
     if view.interactions:
         out.print(_timeline(view.interactions))
 

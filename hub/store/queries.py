@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, or_, select
@@ -30,6 +31,7 @@ class LinkedRecord:
     location: str
     decision: str
     evidence: dict[str, Any] | None
+    closed_at: datetime | None = None   # when its source said it is gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,8 @@ def _view(conn: Connection, master_id: str) -> MasterView | None:
         return None
     merged_ids = list(conn.execute(select(masters.c.id).where(
         masters.c.merged_into == row.id).order_by(masters.c.id)).scalars())
-    records = conn.execute(select(sr.id, sr.source_system, sr.source_id, sr.location)
+    records = conn.execute(select(sr.id, sr.source_system, sr.source_id, sr.location,
+                                  sr.closed_at)
                            .where(sr.master_id == row.id).order_by(sr.id)).all()
     decisions: dict[int, Any] = {}
     if records:
@@ -106,7 +109,7 @@ def _view(conn: Connection, master_id: str) -> MasterView | None:
         list(golden.get("sources", [])),
         [LinkedRecord(r.source_system, r.source_id, r.location,
                       decisions[r.id].decision if r.id in decisions else "",
-                      decisions[r.id].evidence if r.id in decisions else None)
+                      decisions[r.id].evidence if r.id in decisions else None, r.closed_at)
          for r in records],
         [InteractionView(i.source_system, i.source_id, i.channel, i.occurred_at,
                          {p: [v for v, _ in vs] for p, vs in i.canonical.items()})
