@@ -134,7 +134,7 @@ class _Mailbox(Protocol):
 
 
 class EmailAdapter(Adapter):
-    """Yields one record per e-mail message of an IMAP account or a local mailbox."""
+    """E-mail messages of an IMAP account or a local mailbox (Maildir, mbox, .eml)."""
 
     name: ClassVar[str] = "email"
     Settings: ClassVar[type] = EmailSettings

@@ -35,7 +35,7 @@ class InboxSettings:
 
 
 class InboxAdapter(Adapter):
-    """Yields the requests pushed to one inbox channel, oldest first."""
+    """Requests pushed to one inbox channel (web forms, SMS gateways), oldest first."""
 
     name: ClassVar[str] = "inbox"
     Settings: ClassVar[type] = InboxSettings

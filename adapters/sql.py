@@ -116,7 +116,7 @@ class SqlSettings:
 
 
 class SqlAdapter(Adapter):
-    """Yields one RawRecord per row of an ERP's table or SELECT, by any SQLAlchemy URL."""
+    """Rows of an ERP's table or SELECT over any SQLAlchemy URL; rows gone as deletions."""
 
     name: ClassVar[str] = "sql"
     Settings: ClassVar[type] = SqlSettings

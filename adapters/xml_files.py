@@ -108,7 +108,7 @@ class XmlFilesSettings:
 
 
 class XmlFilesAdapter(Adapter):
-    """Yields the records of the XML files in a drop folder, each file once."""
+    """Records of the XML files in a drop folder, each file read once."""
 
     name: ClassVar[str] = "xml_files"
     Settings: ClassVar[type] = XmlFilesSettings
