@@ -5,19 +5,26 @@ bomb), hold one cell of a billion characters, or place two cells at opposite cor
 the grid, which a reader laying the sheet out as a grid (calamine does) turns into
 17 billion cells. So, before the workbook is opened:
 
-* the package: the file and the sum of its parts' declared sizes are at most 200 MB,
-  and no part over 10 MB inflates more than 100 times (small XML parts legitimately
-  compress better than that; a bomb needs size to do harm);
+* the package: the file and the sum of its parts' declared sizes are at most 1 GB
+  (Excel's own 1,048,576 rows of ten columns are about 450 MB of sheet XML), and no part
+  over 10 MB inflates more than 100 times (small XML parts legitimately compress better
+  than that; a bomb needs size to do harm);
 * every part a reader inflates (all but the sheets not read) is inflated here first, in
   a stream, counting what really comes out: a part that inflates past its declared size
   is refused, so a lying zip directory is caught too;
 * no text in them is over 32,767 characters, Excel's own limit for a cell (a shared
   string made of several runs counts whole);
-* the sheet's real extent, from the positions of the cells it holds, never from its
-  declared ``<dimension>`` or ``<col>`` ranges, spans at most 10 million cells. Laid out
-  as a grid that is about 300 MB (calamine keeps 32 bytes a cell; measured 306 MB for a
-  10-million-cell extent), the most a customer export (a million rows of ten columns)
-  needs.
+* no sheet reaches past Excel's 1,048,576 rows and 16,384 columns, and no row is over
+  16 MB of XML (what bounds the memory of a streamed sheet, read one row at a time);
+* for a sheet calamine reads (its part and the shared strings at most
+  ``STREAM_FROM_BYTES``; larger ones are streamed, see ``adapters._xlsx_stream``): its
+  real extent, from the positions of the cells it holds, never from its declared
+  ``<dimension>`` or ``<col>`` ranges, spans at most 10 million cells. Laid out as a grid
+  that is about 300 MB (calamine keeps 32 bytes a cell; measured 306 MB for a
+  10-million-cell extent). And the text its cells will hold, counting each reference to a
+  shared string as a copy (calamine copies it into the cell), is at most
+  ``MAX_TEXT_CHARS``: 20 MB of references to one long shared string would otherwise be
+  tens of gigabytes.
 
 It also tells what a file named .xlsx is when it is not a zip: an encrypted workbook (an
 OLE2 container holding an ``EncryptedPackage``) or an old .xls under a new name.
@@ -30,6 +37,7 @@ import re
 import struct
 import zipfile
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +49,14 @@ from adapters._table import MAX_CELL_CHARS
 from hub.errors import FatalSourceError
 
 MB = 1_000_000
-MAX_TOTAL_BYTES = 200 * MB
+MAX_TOTAL_BYTES = 1000 * MB
+# A sheet part or shared-strings part larger than this is streamed, not given to calamine:
+# calamine's memory grows with the sheet (measured: 466 MB for 500,000 rows of ten
+# columns, 250 MB of XML), the stream's does not. 20 MB of sheet XML is some 40,000 rows of
+# ten columns, about 40 MB in calamine.
+STREAM_FROM_BYTES = 20 * MB
+MAX_TEXT_CHARS = 100_000_000
+MAX_ROW_XML = 16 * MB
 MAX_RATIO = 100
 RATIO_FROM_BYTES = 10 * MB
 MAX_GRID_CELLS = 10_000_000
@@ -68,6 +83,20 @@ _PHONETIC = re.compile(rb"<(?:[\w.-]+:)?rPh[\s>].*?</(?:[\w.-]+:)?rPh>", re.DOTA
 _TAG = re.compile(rb"<[^>]*>")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _OFFICE_DOCUMENT = "/officeDocument"
+_ROW_START = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
+_SHARED_CELL = re.compile(rb'\st="s"[^>]*>\s*<(?:[\w.-]+:)?v>\s*([0-9]+)')
+_MERGE = re.compile(rb'<(?:[\w.-]+:)?mergeCell\s[^>]*ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+_SHEET_KINDS = {"/worksheet": "worksheet", "/chartsheet": "chart", "/dialogsheet": "dialog",
+                "/xlMacrosheet": "macro", "/macrosheet": "macro"}
+
+
+@dataclass(frozen=True, slots=True)
+class SheetInfo:
+    """A sheet as the workbook lists it."""
+
+    name: str
+    kind: str      # worksheet, chart, dialog, macro
+    state: str     # visible, hidden, veryHidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +105,19 @@ class Package:
 
     sheets: dict[str, str]      # worksheet name -> part name
     shared_strings: str | None
+    listed: tuple[SheetInfo, ...] = ()   # every sheet, in workbook order
+    styles: str | None = None
+    date1904: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SheetScan:
+    """What the scan of a sheet part found: its real extent and its merged ranges
+    (0-based, inclusive: ((top, left), (bottom, right)), as calamine gives them)."""
+
+    rows: int
+    columns: int
+    merged: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
 
 
 def check_container(path: Path) -> None:
@@ -105,14 +147,14 @@ def check_container(path: Path) -> None:
                            "open it in Excel or LibreOffice and save it as XLSX.")
 
 
-def check_package(book: zipfile.ZipFile, where: str) -> Package:
-    """The declared sizes, before anything is inflated; then where the parts are."""
+def check_zip(book: zipfile.ZipFile, where: str, limit: int = MAX_TOTAL_BYTES) -> None:
+    """The declared sizes, before anything is inflated (XLSX and ODS alike)."""
     infos = book.infolist()
     total = sum(info.file_size for info in infos)
-    if total > MAX_TOTAL_BYTES:
+    if total > limit:
         raise FatalSourceError(
             f"{where}: its parts add up to {_mb(total)} uncompressed, over the limit of "
-            f"{_mb(MAX_TOTAL_BYTES)}; the file was not opened (a damaged file or a zip bomb; "
+            f"{_mb(limit)}; the file was not opened (a damaged file or a zip bomb; "
             "a customer export is far smaller).")
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
@@ -121,6 +163,11 @@ def check_package(book: zipfile.ZipFile, where: str) -> Package:
                 f"{where}: its part {info.filename} inflates {ratio:,.0f} times "
                 f"({_mb(info.compress_size)} to {_mb(info.file_size)}), over the limit of "
                 f"{MAX_RATIO} times; the file was not opened (a zip bomb or a damaged file).")
+
+
+def check_package(book: zipfile.ZipFile, where: str) -> Package:
+    """``check_zip``; then where the parts are."""
+    check_zip(book, where)
     return _locate(book)
 
 
@@ -136,13 +183,16 @@ def check_declared_sizes(book: zipfile.ZipFile, handle: BinaryIO, parts: Package
 
 
 def check_shared_strings(book: zipfile.ZipFile, handle: BinaryIO, part: str,
-                         where: str) -> None:
-    """No shared string over the cell limit (its runs counted together)."""
+                         where: str) -> array[int]:
+    """No shared string over the cell limit (its runs counted together); the length of
+    each in bytes of XML, an upper bound of its characters (for ``check_sheet``)."""
     carry = b""
+    lengths = array("I")
     for chunk in _inflate(book, handle, part, where):
         block, end = carry + chunk, 0
         for item in _SHARED_ITEM.finditer(block):
             end = item.end()
+            lengths.append(end - item.start())
             if end - item.start() > MAX_CELL_CHARS:
                 _check_text(_TAG.sub(b"", _PHONETIC.sub(b"", item.group())), where)
         carry = block[end:]
@@ -151,33 +201,100 @@ def check_shared_strings(book: zipfile.ZipFile, handle: BinaryIO, part: str,
             if len(carry) > 16 * MB:
                 raise FatalSourceError(f"{where}: its shared strings hold one over 16 MB of "
                                        "XML; the workbook was not read (a damaged file).")
+    return lengths
 
 
-def check_sheet(book: zipfile.ZipFile, handle: BinaryIO, part: str, where: str) -> None:
-    """No text over the cell limit, and a real extent within MAX_GRID_CELLS."""
-    rows = columns = 0
+def check_sheet(book: zipfile.ZipFile, handle: BinaryIO, part: str, where: str,
+                strings: array[int] | None = None, grid: bool = True) -> SheetScan:
+    """No text over the cell limit; with ``grid`` (a sheet calamine reads), a real extent
+    within MAX_GRID_CELLS and, through ``strings`` (``check_shared_strings``), cell text
+    within MAX_TEXT_CHARS. Returns the extent and the merged ranges."""
+    rows = columns = shared = 0
     unplaced = False
     carry = b""
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    spans = _RowSpans(where)
     for chunk in _inflate(book, handle, part, where):
         block = carry + chunk
         cut = _cut_after_tag(block)
+        spans.add(block, cut, len(carry))
         for text in _LONG_TEXT.findall(block, 0, cut):
             _check_text(text, where)
         if found := _CELL_REF.findall(block, 0, cut):
             columns = max(columns, *map(_column, set(map(_first, found))))
             rows = max(rows, max(map(int, map(_second, found))))
         unplaced = unplaced or _unplaced(block, cut)
+        shared += block.count(b' t="s"', 0, cut)
+        merged += [((int(r1) - 1, _column(c1) - 1), (int(r2) - 1, _column(c2) - 1))
+                   for c1, r1, c2, r2 in _MERGE.findall(block, 0, cut)]
         # Keep the '>' before the rest: a long text after it is found in the next block.
         carry = block[max(cut - 1, 0):]
         _check_open_text(carry, where)
+    spans.end()
     if unplaced:   # some cells have no position: count them as a reader does
         rows, columns = _extent_by_counting(book, handle, part, where)
+    if rows > EXCEL_ROWS or columns > EXCEL_COLUMNS:
+        raise FatalSourceError(
+            f"{where}: its cells reach row {rows:,} and column {columns:,}, beyond the "
+            f"{EXCEL_ROWS:,} rows by {EXCEL_COLUMNS:,} columns of a sheet; the workbook was "
+            "not read (a damaged file, or not one a spreadsheet program wrote).")
+    if grid:
+        _check_grid(rows, columns, where)
+        if strings and shared * max(strings) > MAX_TEXT_CHARS:
+            _check_copies(book, handle, part, where, strings)
+    return SheetScan(rows, columns, tuple(merged))
+
+
+class _RowSpans:
+    """No row of a sheet over MAX_ROW_XML bytes of XML: a streaming reader holds one row
+    at a time, so this is what bounds it (16,384 cells of 32,767 characters would be
+    half a gigabyte in one row)."""
+
+    def __init__(self, where: str) -> None:
+        self.where, self.read, self.last = where, 0, 0
+
+    def add(self, block: bytes, cut: int, carried: int) -> None:
+        start = self.read - carried   # where ``block`` starts in the part
+        for found in _ROW_START.finditer(block, 0, cut):
+            self._check(start + found.start())
+        self.read = start + len(block)
+
+    def end(self) -> None:
+        self._check(self.read)
+
+    def _check(self, at: int) -> None:
+        if at - self.last > MAX_ROW_XML:
+            raise FatalSourceError(
+                f"{self.where}: a row holds {_mb(at - self.last)} of XML, over the limit of "
+                f"{_mb(MAX_ROW_XML)} for one row; the workbook was not read (a damaged file, "
+                "or not one a spreadsheet program wrote).")
+        self.last = at
+
+
+def _check_grid(rows: int, columns: int, where: str) -> None:
     if rows * columns > MAX_GRID_CELLS:
         raise FatalSourceError(
             f"{where}: its cells span {rows:,} rows by {columns:,} columns "
             f"({rows * columns:,} cells laid out as a grid), over the limit of "
             f"{MAX_GRID_CELLS:,}; the workbook was not read. Delete the stray cells far from "
             "the data, or export the customers as CSV.")
+
+
+def _check_copies(book: zipfile.ZipFile, handle: BinaryIO, part: str, where: str,
+                  strings: array[int]) -> None:
+    """The text the cells hold, each shared string counted once per cell naming it."""
+    total, carry = 0, b""
+    for chunk in _inflate(book, handle, part, where):
+        block = carry + chunk
+        cut = _cut_after_tag(block)
+        total += sum(strings[i] for i in map(int, _SHARED_CELL.findall(block, 0, cut))
+                     if i < len(strings))
+        carry = block[cut:]
+    if total > MAX_TEXT_CHARS:
+        raise FatalSourceError(
+            f"{where}: its cells hold {total:,} characters of text, over the limit of "
+            f"{MAX_TEXT_CHARS:,}; the workbook was not read (a damaged file, or one built to "
+            "repeat a long text in many cells).")
 
 
 # -- inflating a part -----------------------------------------------------------------------
@@ -211,6 +328,9 @@ def _inflate(book: zipfile.ZipFile, handle: BinaryIO, part: str, where: str
             yield chunk
     except zlib.error as exc:
         raise FatalSourceError(f"{where}: its part {part} is damaged ({exc}).") from exc
+
+
+inflate = _inflate
 
 
 def _stored(handle: BinaryIO, size: int) -> Iterator[bytes]:
@@ -312,14 +432,27 @@ def _locate(book: zipfile.ZipFile) -> Package:
         sheets = {name: name for name in names if "worksheets/" in name.lower()}
         shared = next((n for n in names if n.lower().endswith("sharedstrings.xml")), None)
         return Package(sheets, shared)
-    sheets = {}
+    sheets, listed = {}, []
     for sheet in root.iter("{*}sheet"):
         rid = next((v for k, v in sheet.attrib.items() if str(k).endswith("}id")), None)
-        if rid in rels and (part := _resolve(folder, rels[rid][1])) in names:
+        kind, target = rels.get(str(rid), ("", ""))
+        listed.append(SheetInfo(str(sheet.get("name")), _kind(kind),
+                                str(sheet.get("state", "visible"))))
+        if rid in rels and (part := _resolve(folder, target)) in names:
             sheets[str(sheet.get("name"))] = part
     shared = next((_resolve(folder, target) for kind, target in rels.values()
                    if kind.endswith("/sharedStrings")), None)
-    return Package(sheets, shared if shared in names else None)
+    styles = next((_resolve(folder, target) for kind, target in rels.values()
+                   if kind.endswith("/styles")), None)
+    properties = next(root.iter("{*}workbookPr"), None)
+    date1904 = properties is not None and properties.get("date1904") in ("1", "true")
+    return Package(sheets, shared if shared in names else None, tuple(listed),
+                   styles if styles in names else None, date1904)
+
+
+def _kind(relationship: str) -> str:
+    return next((kind for end, kind in _SHEET_KINDS.items() if relationship.endswith(end)),
+                "worksheet")
 
 
 def _relationships(book: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
@@ -346,6 +479,10 @@ def _resolve(folder: str, target: str) -> str:
         elif piece not in ("", "."):
             parts.append(piece)
     return "/".join(parts)
+
+
+def mb(size: int) -> str:
+    return _mb(size)
 
 
 def _mb(size: int) -> str:

@@ -114,13 +114,13 @@ def _central_entry(raw: bytearray, name: bytes) -> int:
     raise AssertionError(f"{name!r} not in the central directory")
 
 
-def test_a_workbook_whose_parts_add_up_past_200_mb_is_refused_unbuilt(tmp_path, never_built):
+def test_a_workbook_whose_parts_add_up_past_1_gb_is_refused_unbuilt(tmp_path, never_built):
     base = workbook(tmp_path / "base.xlsx", [["id", "name"], [1, "Ali"]])
     path = rewrite(base, tmp_path / "big.xlsx", {"xl/media/padding.bin": b"0123456789" * 10})
-    declare_size(path, "xl/media/padding.bin", 250_000_000)
+    declare_size(path, "xl/media/padding.bin", 1_250_000_000)
 
     with pytest.raises(FatalSourceError,
-                       match=r"big\.xlsx: .*250 MB uncompressed.*limit of 200 MB"):
+                       match=r"big\.xlsx: .*1,250 MB uncompressed.*limit of 1,000 MB"):
         read(path)
 
 
