@@ -226,20 +226,23 @@ def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
     stats = stats or RunStats(cfg.name)
     bound = log.bind(pipeline=cfg.name, source=cfg.source_system)
     ids = SourceIds()
-    for records in _batches(adapter.read(start), batch_size):
-        batch = prepare_batch(cfg, prepare, sink, records, ids)
-        committed = sink.commit(batch)
-        stats.add(batch, committed, len(records))
-        _freeze_long_lived()
-        bound.info("batch committed", records=len(records), rejected=len(batch.rejected),
-                   unchanged=committed.outcome.unchanged, events=committed.outcome.events)
-        if on_progress:
-            on_progress(len(records))
+    try:
+        for records in _batches(adapter.read(start), batch_size):
+            batch = prepare_batch(cfg, prepare, sink, records, ids)
+            committed = sink.commit(batch)
+            stats.add(batch, committed, len(records))
+            _freeze_long_lived()
+            bound.info("batch committed", records=len(records), rejected=len(batch.rejected),
+                       unchanged=committed.outcome.unchanged, events=committed.outcome.events)
+            if on_progress:
+                on_progress(len(records))
+    finally:
+        ids.close()
     return stats
 
 
 def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
-                  records: list[RawRecord], ids: SourceIds | None = None) -> PreparedBatch:
+                  records: list[RawRecord], ids: SourceIds) -> PreparedBatch:
     """Run the stateless stages over ``records``; skip those stored from the same raw
     data, and hold back records whose id the extract repeats with other content."""
     batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target,
@@ -250,7 +253,7 @@ def prepare_batch(cfg: PipelineConfig, prepare: Preparer, sink: Sink,
         return batch
     hashes = [prepare.raw_hash(raw) for raw in records]
     refs = [(_system(prepare, raw), raw.source_id) for raw in records]
-    conflicts, repeats = (ids or SourceIds()).check(records, refs, hashes)
+    conflicts, repeats = ids.check(records, refs, hashes)
     candidates: dict[str, dict[str, str]] = {}
     for i, ((system, source_id), raw_hash) in enumerate(zip(refs, hashes, strict=True)):
         if i not in conflicts and i not in repeats:
