@@ -26,11 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from structlog.testing import capture_logs
 
@@ -41,6 +42,7 @@ from hub.app import Hub
 from hub.errors import FatalSourceError, SourceUnavailable
 from hub.pipeline import RunStats
 from hub.testing import project
+from hub.testing.conformance import AdapterConformance
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = "ERP_DATABASE_URL"
@@ -190,6 +192,26 @@ def _hub(root: Path, **options: Any) -> Hub:
         "run: {batch_size: 2}", "run: {batch_size: 2, attempts: 3, retry_wait: 0}"),
         encoding="utf-8")
     return Hub.from_config(config, environ={})
+
+
+class TestSqlConformanceOnServers(AdapterConformance):
+    """The adapter contract on the real servers: the example query, every row sharing one
+    watermark, read two rows a page."""
+
+    adapter_class = SqlAdapter
+    bad_options: ClassVar = {"query": 3, "page_size": "big", "key": ""}
+
+    @pytest.fixture(autouse=True)
+    def _on_server(self, erp: Erp) -> None:
+        self.erp = erp
+
+    def make_source(self, tmp_path: Path) -> dict[str, Any]:
+        return {**OPTIONS, "page_size": 2, "deletions": False}
+
+    def make_transient(self, exc_type: type[BaseException]) -> BaseException:
+        if issubclass(exc_type, DBAPIError):   # as SQLAlchemy wraps a driver's error
+            return exc_type("SELECT 1", None, ConnectionResetError("simulated outage"))
+        return exc_type("simulated outage")
 
 
 class Crash(Exception):
