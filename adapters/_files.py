@@ -2,8 +2,10 @@
 
 ``options.path`` is one file or a glob (``exports/customers-*.xlsx``). A glob's files are
 read in the order of their names with runs of digits compared as numbers (``-2`` before
-``-10``), so the order is stable across runs and machines; Excel's lock files (``~$...``)
-are left out.
+``-10``), so the order is stable across runs and machines. Names writers give files they
+have not finished (``*.part``, ``*.tmp``, Office's ``~$...`` and LibreOffice's
+``.~lock...#``, hidden files) are left out, and the adapters leave a file modified in the
+last ``settle_seconds`` for the next run: a copy still being written.
 
 The checkpoint keeps, for one file with one sheet, the form it always had,
 ``<content hash>:<row>``, and ``<content hash>:done:<row>`` once the file is read to its
@@ -20,14 +22,20 @@ import glob
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from hub.errors import FatalSourceError
 from hub.records import Checkpoint
 
 _GLOB = re.compile(r"[*?[]")
 _DIGITS = re.compile(r"(\d+)")
+# Names writers give files they have not finished: partial downloads and copies, editors'
+# and Office's lock files, hidden files (rsync writes ``.name.XXXXXX`` then renames).
+_TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download",
+                  ".filepart", ".swp", "~")
+_TEMP_PREFIXES = (".", "~$", "~")
 
 
 def is_glob(path: str) -> bool:
@@ -40,10 +48,22 @@ def expand(base_dir: Path, path: str) -> list[Path]:
     if not is_glob(path) or pattern.is_file():
         return [pattern]
     found = [Path(p) for p in glob.glob(str(pattern), recursive=True)]
-    files = [p for p in found if p.is_file() and not p.name.startswith("~$")]
+    files = [p for p in found if p.is_file() and not is_temporary(p.name)]
     if not files:
         raise FatalSourceError(f"{pattern}: no file matches; check options.path.")
     return sorted(files, key=lambda p: (_natural(str(p)), str(p)))
+
+
+def is_temporary(name: str) -> bool:
+    """Whether any part of a relative path looks like a file still being written."""
+    return any(part.startswith(_TEMP_PREFIXES) or part.lower().endswith(_TEMP_SUFFIXES)
+               for part in PurePosixPath(name).parts)
+
+
+def settled_since(mtime_ns: int, settle_seconds: float) -> bool:
+    """Not modified for ``settle_seconds``: a writer that is still writing touches its
+    file more often than that. A future mtime (a clock ahead) is not settled either."""
+    return time.time() - mtime_ns / 1e9 >= settle_seconds
 
 
 def file_key(base_dir: Path, path: Path) -> str:

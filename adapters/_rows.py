@@ -75,6 +75,9 @@ def option_problems(options: Mapping[str, Any]) -> list[str]:
     if sheet is not None and isinstance(path, str) \
             and Path(path).suffix.lower() in CSV_SUFFIXES:
         problems.append("options.sheet: a CSV file has no sheets.")
+    settle = options.get("settle_seconds")
+    if isinstance(settle, int | float) and not isinstance(settle, bool) and settle < 0:
+        problems.append("options.settle_seconds: must be 0 or more.")
     encoding = options.get("encoding")
     if isinstance(encoding, str):
         try:

@@ -4,20 +4,15 @@ one within its size limit with a hardened parser."""
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
+from adapters._files import is_temporary, settled_since
 from hub.mapping.xslt_mapping import XML_PARSER, dtd_problem, syntax_problem
 
 _MAGIC = frozenset("*?[")
-# Names writers give files they have not finished: partial downloads and copies, editors'
-# and Office's lock files, hidden files (rsync writes ``.name.XXXXXX`` then renames).
-_TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download",
-                  ".filepart", ".swp", "~")
-_TEMP_PREFIXES = (".", "~$", "~")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +31,6 @@ def split_glob(pattern: Path) -> tuple[Path, str]:
     parts = pattern.parts
     cut = next((i for i, part in enumerate(parts) if _MAGIC & set(part)), len(parts) - 1)
     return Path(*parts[:cut]) if cut else Path("."), str(PurePosixPath(*parts[cut:]))
-
-
-def is_temporary(name: str) -> bool:
-    """Whether any part of a relative path looks like a file still being written."""
-    return any(part.startswith(_TEMP_PREFIXES) or part.lower().endswith(_TEMP_SUFFIXES)
-               for part in PurePosixPath(name).parts)
 
 
 def candidates(folder: Path, pattern: str) -> tuple[list[Candidate], set[str]]:
@@ -65,8 +54,7 @@ def candidates(folder: Path, pattern: str) -> tuple[list[Candidate], set[str]]:
 def settled(candidate: Candidate, settle_seconds: float) -> bool:
     """Not modified for ``settle_seconds``: a writer that is still writing touches its
     file more often than that. A future mtime (a clock ahead) is not settled either."""
-    age = time.time() - candidate.mtime_ns / 1e9
-    return age >= settle_seconds
+    return settled_since(candidate.mtime_ns, settle_seconds)
 
 
 def read_bytes(path: Path, limit: int) -> bytes:

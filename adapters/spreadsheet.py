@@ -95,7 +95,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from adapters._files import Positions, Progress, digest, expand, file_key, is_glob
+import structlog
+
+from adapters._files import (
+    Positions,
+    Progress,
+    digest,
+    expand,
+    file_key,
+    is_glob,
+    settled_since,
+)
 from adapters._rows import blank_row, column_index, content_hash, option_problems, row_data
 from adapters._sources import SheetFile, open_file
 from adapters._table import Table, blank
@@ -104,6 +114,8 @@ from hub.errors import FatalSourceError
 from hub.records import Checkpoint, RawRecord
 
 __all__ = ["SpreadsheetAdapter", "SpreadsheetSettings"]
+
+log = structlog.get_logger("peyvand.adapters.spreadsheet")
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,9 @@ class SpreadsheetSettings:
         delimiter: CSV delimiter; None sniffs one of ``, ; tab |``.
         snapshot: the file (or the glob's files together) is the whole source each time:
             records no longer in it are reported deleted.
+        settle_seconds: with a glob, a file modified more recently than this is left for
+            the next run (a copy still being written); with ``snapshot``, nothing is read
+            until every file has settled, since the files are one whole.
     """
 
     path: str
@@ -147,6 +162,7 @@ class SpreadsheetSettings:
     encoding: str | None = None
     delimiter: str | None = None
     snapshot: bool = False
+    settle_seconds: float = 5.0
 
 
 class SpreadsheetAdapter(Adapter):
@@ -191,7 +207,8 @@ class SpreadsheetAdapter(Adapter):
         """Rows under the header (blank ones included) after the checkpoint's row, in the
         files and sheets left to read."""
         progress, total = Progress.decode(checkpoint), 0
-        for path in expand(self.context.base_dir, self.settings.path):
+        paths, waiting = self._paths()
+        for path in [] if waiting and self.settings.snapshot else paths:
             key = self._key(path)
             if key in progress.done and progress.done[key] == digest(path):
                 continue
@@ -211,10 +228,14 @@ class SpreadsheetAdapter(Adapter):
 
     def _extract(self, progress: Progress, checkpoint: Checkpoint | None
                  ) -> Iterator[RawRecord]:
-        paths = expand(self.context.base_dir, self.settings.path)
+        paths, waiting = self._paths()
+        if waiting and self.settings.snapshot:
+            log.info("snapshot waits for its files to settle", files=sorted(waiting))
+            return
         keys = [self._key(p) for p in paths]
+        kept = set(keys) | waiting
         positions = Positions(not (self._glob or self._several),
-                              {k: v for k, v in progress.done.items() if k in keys})
+                              {k: v for k, v in progress.done.items() if k in kept})
         reading = _Run(seen=set() if self.settings.snapshot else None,
                        removed=any(k not in keys for k in progress.done))
         held: RawRecord | None = None
@@ -322,6 +343,21 @@ class SpreadsheetAdapter(Adapter):
                                            "snapshot", checkpoint, deleted=True)
 
     # -- opening -----------------------------------------------------------------------
+
+    def _paths(self) -> tuple[list[Path], set[str]]:
+        """(the files to read now, the keys of a glob's files left for the next run because
+        they changed in the last ``settle_seconds``)."""
+        paths = expand(self.context.base_dir, self.settings.path)
+        if not self._glob:
+            return paths, set()
+        ready, waiting = [], set()
+        for path in paths:
+            if settled_since(path.stat().st_mtime_ns, self.settings.settle_seconds):
+                ready.append(path)
+            else:
+                waiting.add(self._key(path))
+                log.info("spreadsheet file not settled yet", file=path.name)
+        return ready, waiting
 
     def _open(self, path: Path) -> SheetFile:
         if self._prepared is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,7 +15,7 @@ import pytest
 
 from adapters.spreadsheet import SpreadsheetAdapter, SpreadsheetSettings
 from hub.adapter import SourceContext
-from hub.errors import FatalSourceError
+from hub.errors import ConfigError, FatalSourceError
 from hub.records import Checkpoint, RawRecord
 from hub.testing import project
 from hub.testing.conformance import AdapterConformance
@@ -36,6 +38,14 @@ def month(root: Path, name: str, rows: list[tuple[str, str, str]]) -> Path:
     path = folder / name
     path.write_text("code,name,mobile\n" + "".join(f"{c},{n},{m}\n" for c, n, m in rows),
                     encoding="utf-8")
+    return settle(path)
+
+
+def settle(path: Path, age: float = 3600) -> Path:
+    """An export copied in ``age`` seconds ago (a glob's files younger than
+    settle_seconds wait for the next run)."""
+    then = time.time() - age
+    os.utime(path, (then, then))
     return path
 
 
@@ -313,3 +323,52 @@ def test_several_sheets_streamed_give_the_same_records(tmp_path, monkeypatch):
     assert [(r.source_id, r.data, r.location, r.checkpoint) for r in streamed] == \
         [(r.source_id, r.data, r.location, r.checkpoint) for r in by_calamine]
     assert len(streamed) == 3
+
+
+# --- files still being written ---------------------------------------------------------
+
+def test_a_file_still_being_copied_into_a_glob_waits_for_the_next_run(tmp_path):
+    month(tmp_path, "customers-1.csv", [("1", "علی کریمی", "09121234567")])
+    copying = tmp_path / "exports" / "customers-2.xlsx"
+    copying.write_bytes(b"PK\x03\x04" + b"\x00" * 100)   # the first bytes of a workbook
+    source = adapter(tmp_path, path="exports/customers-*.*", id_column="code")
+
+    first = list(source.read(None))
+    assert [r.source_id for r in first] == ["1"]
+    assert source.total(None) == 1
+
+    sheets_workbook(copying)                           # the copy is complete...
+    assert list(source.read(first[-1].checkpoint)) == []
+    settle(copying)                                    # ...and has settled
+    assert [r.source_id for r in source.read(first[-1].checkpoint)] == ["T1", "T2"]
+
+
+def test_a_snapshot_glob_reads_nothing_and_closes_nothing_until_every_file_settled(tmp_path):
+    month(tmp_path, "branch-1.csv", [ALI])
+    month(tmp_path, "branch-2.csv", [SARA])
+    hub = snapshot_project(tmp_path, "{path: ../exports/branch-*.csv, id_column: code, "
+                                     "snapshot: true}")
+    hub.run()
+    (tmp_path / "exports" / "branch-2.csv").write_text("code,name,mobile\n",
+                                                       encoding="utf-8")   # being rewritten
+    [waiting] = hub.run()
+    assert (waiting.read, waiting.closed) == (0, 0)
+
+    settle(tmp_path / "exports" / "branch-2.csv")
+    [stats] = hub.run()
+    assert (stats.read, stats.closed) == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["customers-3.csv.part", ".~lock.customers-3.csv#",
+                                  "~$customers-3.csv", ".customers-3.csv.Xy12ab"])
+def test_names_of_files_still_being_written_are_never_read(tmp_path, name):
+    month(tmp_path, "customers-1.csv", [("1", "علی کریمی", "09121234567")])
+    month(tmp_path, name, [("3", "رضا یزدانی", "09197654321")])
+    records = read(tmp_path, path="exports/*customers-*", id_column="code")
+    assert [r.source_id for r in records] == ["1"]
+
+
+def test_settle_seconds_must_not_be_negative(tmp_path):
+    with pytest.raises(ConfigError, match=r"options\.settle_seconds: must be 0 or more"):
+        SpreadsheetAdapter.from_options({"path": "x-*.csv", "settle_seconds": -1},
+                                        where="p.yaml", context=SourceContext(tmp_path))
