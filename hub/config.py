@@ -29,6 +29,7 @@ from hub.pipeline import RunSettings
 from hub.records import SOURCE_SYSTEM
 from hub.resources import data_dir
 from hub.schedule import MANUAL, ScheduleError, parse_schedule
+from hub.serve.settings import ServeSettings
 from hub.settings import parse_settings, settings_problems, well_typed
 from hub.standardize.fields import ATTRIBUTE_TYPES
 from hub.store import StoreSettings
@@ -39,7 +40,7 @@ from hub.yamlfile import load_yaml
 ENV_PREFIX = "PEYVAND__"
 CONFIG_ENV = "PEYVAND_CONFIG"   # the config file to use when --config is not given
 SECTIONS: tuple[type, ...] = (StoreSettings, BusSettings, MatchSettings,
-                              SurvivorshipSettings, RunSettings, LogSettings)
+                              SurvivorshipSettings, RunSettings, LogSettings, ServeSettings)
 _SECTION_NAMES = {cls.section: cls for cls in SECTIONS}   # type: ignore[attr-defined]
 _PIPELINE_KEYS = {"adapter", "options", "mapping", "source_system", "source_system_column",
                   "schedule", "description"}
@@ -75,6 +76,7 @@ class Config:
     survivorship: SurvivorshipSettings
     run: RunSettings
     log: LogSettings
+    serve: ServeSettings
     pipelines: tuple[PipelineConfig, ...]
     attributes: Mapping[str, str] = field(default_factory=dict)
 
@@ -145,6 +147,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     pipelines = tuple(replace(p, attributes=attributes)
                       for name in _pipeline_names(doc.get("pipelines"), problems)
                       if (p := _load_pipeline(path.parent, name, problems)))
+    problems += _endpoint_problems(sections["serve"], pipelines)
     if problems:
         raise ConfigError(str(path), problems)
     return Config(path=path, pipelines=pipelines, attributes=attributes, **sections)
@@ -218,6 +221,21 @@ def _attributes(value: Any, problems: list[str]) -> dict[str, str]:
         else:
             out[name] = kind
     return out
+
+
+def _endpoint_problems(serve: ServeSettings, pipelines: tuple[PipelineConfig, ...]
+                       ) -> list[str]:
+    """Each form endpoint names a configured pipeline that reads the inbox."""
+    adapters = {p.name: p.adapter for p in pipelines}
+    problems = []
+    for name in serve.forms:
+        if name not in adapters:
+            problems.append(f"serve.forms.{name}: no configured pipeline {name!r} (list it "
+                            f"under pipelines:).{did_you_mean(str(name), adapters)}")
+        elif adapters[name] != "inbox":
+            problems.append(f"serve.forms.{name}: the pipeline reads {adapters[name]!r}; a "
+                            "form's pipeline must use the inbox adapter")
+    return problems
 
 
 def _section(cls: type, value: Any, problems: list[str]) -> Any:

@@ -129,6 +129,15 @@ class Preparer:
     mapping: Mapping
     source_system: str
     system_column: str | None = None   # a column that names each record's source system
+    sparse: bool = False   # records name only the fields they have (pushed requests)
+
+    @classmethod
+    def for_pipeline(cls, cfg: PipelineConfig) -> Preparer:
+        """The stages of ``cfg``: its mapping, its source system; a push source's
+        requests (a form left half empty) may leave out fields the mapping names."""
+        push = get_adapter_class(cfg.adapter, where=str(cfg.path)).features.push
+        return cls(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
+                   cfg.source_system_column, sparse=push)
 
     def __call__(self, raw: RawRecord, raw_key: str | None = None) -> CanonicalRecord:
         """One record through every stage; RecordRejected names the source and record."""
@@ -137,7 +146,8 @@ class Preparer:
             system = self.system_of(raw)
             if raw.problem is not None:
                 raise UnreadableRecord(raw.problem)
-            fields, problems = standardize(self.mapping.apply(raw), self.mapping.model,
+            fields, problems = standardize(self.mapping.apply(raw, sparse=self.sparse),
+                                           self.mapping.model,
                                            self.mapping.options)
             self.hold_back(fields, problems)
             record = CanonicalRecord(system, raw.source_id, "", fields,
@@ -218,8 +228,7 @@ def run_pipeline(cfg: PipelineConfig, sink: Sink, *, context: SourceContext,
     ``stats`` goes on counting a run that is being tried again.
     """
     adapter = build_adapter(cfg, context)
-    prepare = Preparer(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
-                       cfg.source_system_column)
+    prepare = Preparer.for_pipeline(cfg)
     start = sink.checkpoint(cfg.name)
     if on_total:
         on_total(adapter.total(start))
@@ -322,8 +331,7 @@ def replay(entries: Iterable[QuarantineEntry], pipelines: Sequence[PipelineConfi
     accepted = still = 0
     for name, group in grouped.items():
         cfg = by_name[name]
-        prepare = Preparer(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
-                           cfg.source_system_column)
+        prepare = Preparer.for_pipeline(cfg)
         batch = PreparedBatch(cfg.name, cfg.source_system, prepare.mapping.target)
         for entry in group:
             if entry.stage in (UnreadableRecord.stage, DuplicateSourceId.stage):

@@ -34,8 +34,7 @@ class PreviewRow:
 def preview(cfg: PipelineConfig, context: SourceContext, limit: int = 10) -> list[PreviewRow]:
     """The first ``limit`` records of the source through the stateless stages; nothing is
     written."""
-    prepare = Preparer(load_mapping(cfg.mapping, cfg.attributes), cfg.source_system,
-                       cfg.source_system_column)
+    prepare = Preparer.for_pipeline(cfg)
     rows = []
     for raw in itertools.islice(build_adapter(cfg, context).read(None), limit):
         try:

@@ -18,9 +18,10 @@ def test_shipped_config_loads_with_its_pipelines() -> None:
     cfg = load_config(ROOT / "config.yaml", environ={})
     assert cfg.store.url.startswith("sqlite:///")
     assert cfg.bus.url == "memory://"
-    assert cfg.survivorship.source_priority == ("accounting", "sales")
+    assert cfg.survivorship.source_priority == ("accounting", "sales", "website")
     assert cfg.run.batch_size == 500
-    assert [p.name for p in cfg.pipelines] == ["accounting_customers", "sales_leads"]
+    assert [p.name for p in cfg.pipelines] == [
+        "accounting_customers", "sales_leads", "contact_form"]
     assert all(p.mapping.exists() for p in cfg.pipelines)
 
 

@@ -142,7 +142,7 @@ def test_second_run_changes_and_publishes_nothing(demo) -> None:  # type: ignore
     # The files are unchanged, so each pipeline resumes after its last row: nothing read.
     rows = [line.split("│") for line in second.stdout.splitlines() if "│" in line]
     assert {cells[1].strip(): cells[2].strip() for cells in rows} == {
-        "accounting_customers": "0", "sales_leads": "0"}
+        "accounting_customers": "0", "sales_leads": "0", "contact_form": "0"}
     with engine.connect() as conn:
         assert conn.execute(select(func.max(outbox.c.seq))).scalar_one() == before
         assert dict(conn.execute(select(masters.c.id, masters.c.version)).all()) == versions
@@ -209,3 +209,23 @@ def test_search_is_folded_and_cross_script(demo, truth) -> None:  # type: ignore
     family_latin = sales.raw["Last Name"]
     assert family_latin.isascii()
     assert sales.master_id in peyvand(cwd, "master", "search", family_latin).stdout
+
+
+def test_search_by_each_kind_of_key(demo) -> None:  # type: ignore[no-untyped-def]
+    """An e-mail, a mobile in the forms people type it, a national code and a source
+    record's system/id each find the customer that holds it, and only that one."""
+    cwd, engine, _ = demo
+    with engine.connect() as conn:
+        records = list(conn.execute(select(source_records)))
+    holder = next(r for r in records if r.canonical.get("nationalCode")
+                  and r.canonical.get("phones.phone:mobile") and r.canonical.get("emails.email"))
+    mobile = holder.canonical["phones.phone:mobile"][0][0]          # +989…
+    local = "0" + mobile[3:6] + " " + mobile[6:9] + " " + mobile[9:]
+    persian = local.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    for key in (holder.canonical["emails.email"][0][0].upper(), mobile, local, persian,
+                holder.canonical["nationalCode"][0][0], f"{holder.source_system}/"
+                f"{holder.source_id}"):
+        found = peyvand(cwd, "master", "search", key).stdout
+        assert holder.master_id in found, key
+        assert found.count("│ C") == 1, (key, found)
+    assert "No customer matches" in peyvand(cwd, "master", "search", "nobody@example.com").stdout

@@ -218,7 +218,7 @@ def _rerun_changes_nothing(url: str, engine: Engine, cwd: Path) -> None:
     # their published_at (0.1 had published them all), so the relay has nothing to send.
     done = _run_demo(url, cwd)
     assert _summary_rows(done.stdout) == {"accounting_customers": [0] * 7,
-                                          "sales_leads": [0] * 7}
+                                          "sales_leads": [0] * 7, "contact_form": [0] * 7}
     assert f"Customer master: {CUSTOMERS} customers. Events published: 0." in done.stdout
     after = _state(engine)
     assert after == before   # no new event (customer.created or any), no link, no profile

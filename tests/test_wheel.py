@@ -31,4 +31,4 @@ def test_wheel_carries_the_data_and_runs_from_it(tmp_path: Path) -> None:
                           env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     schemas_dir, counts = done.stdout.split("\n")[:2]
     assert schemas_dir == str(site / "hub" / "_data" / "schemas")
-    assert counts.split()[0] == "2" and int(counts.split()[1]) > 15
+    assert counts.split()[0] == "3" and int(counts.split()[1]) > 15

@@ -73,7 +73,8 @@ def _why(decision: str, evidence: dict[str, Any] | None) -> str:
 @click.option("--limit", default=20, show_default=True)
 @click.pass_obj
 def master_search(obj: _Ctx, text: str, limit: int) -> None:
-    """Find customers by name, in Persian or Latin script (normalized, cross-script)."""
+    """Find customers by an e-mail, a phone in any form, a national code, a source record
+    (SYSTEM/ID), or a name in Persian or Latin script (normalized, cross-script)."""
     found = obj.hub.search(text, limit=limit)
     if not found:
         out.print(Text(f"No customer matches {text!r}."))

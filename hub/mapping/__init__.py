@@ -43,8 +43,9 @@ class Mapping(Protocol):
     def strict(self) -> frozenset[str]:
         """Field paths whose bad value holds the whole record back."""
 
-    def apply(self, record: RawRecord) -> dict[str, list[str]]:
-        """Raw values per field path; MappingFailed names what is wrong with the record."""
+    def apply(self, record: RawRecord, *, sparse: bool = False) -> dict[str, list[str]]:
+        """Raw values per field path; MappingFailed names what is wrong with the record.
+        ``sparse``: a column the record lacks is empty, not a configuration error."""
 
 
 def load_mapping(path: Path, attributes: AbcMapping[str, str] | None = None) -> Mapping:

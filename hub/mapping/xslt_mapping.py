@@ -160,7 +160,7 @@ class XsltMapping:
     def model(self) -> Model:
         return load_model(self.target)
 
-    def apply(self, record: RawRecord) -> dict[str, list[str]]:
+    def apply(self, record: RawRecord, *, sparse: bool = False) -> dict[str, list[str]]:
         """Values per field path, as raw text; a failure names the record."""
         if not isinstance(record.data, etree._Element):
             raise MappingFailed("this record is a row of columns; an XSLT mapping reads XML "

@@ -86,8 +86,9 @@ class Mapping:
     def options(self) -> dict[str, dict[str, Any]]:
         return {r.target: r.options for r in self.rules if r.options}
 
-    def apply(self, record: RawRecord) -> dict[str, list[str]]:
-        """Values per target, as raw text; empty cells are left out."""
+    def apply(self, record: RawRecord, *, sparse: bool = False) -> dict[str, list[str]]:
+        """Values per target, as raw text; empty cells are left out. ``sparse``: a
+        column the record lacks is empty (a pushed request names only its fields)."""
         if isinstance(record.data, etree._Element):
             return self._apply_xml(record, record.data)
         if any(rule.xpath is not None for rule in self.rules):
@@ -96,8 +97,8 @@ class Mapping:
         columns = _column_index(tuple(record.data))
         out: dict[str, list[str]] = {}
         for rule in self.rules:
-            cells = [_text(record.data[self._column(columns, c, record)])
-                     for c in rule.column_keys]
+            cells = [_text(record.data[columns[c]]) if c in columns
+                     else self._missing(c, record, sparse) for c in rule.column_keys]
             values = self._values(rule, cells, record)
             if values:
                 out.setdefault(rule.target, []).extend(values)
@@ -124,15 +125,15 @@ class Mapping:
                 out.setdefault(rule.target, []).extend(values[:1] if rule.one_value else values)
         return out
 
-    def _column(self, columns: dict[str, str], key: str, record: RawRecord) -> str:
-        try:
-            return columns[key]
-        except KeyError:
-            name = next(c for r in self.rules for c in r.columns if header_key(c) == key)
-            known = ", ".join(repr(c) for c in record.data)
-            raise MappingError(str(self.path), [
-                f"column {name!r} is not in the source ({record.location or record.source_id});"
-                f" its columns are: {known}"]) from None
+    def _missing(self, key: str, record: RawRecord, sparse: bool) -> str | None:
+        """A column the record lacks: empty in a sparse record, else the mapping is wrong."""
+        if sparse:
+            return None
+        name = next(c for r in self.rules for c in r.columns if header_key(c) == key)
+        known = ", ".join(repr(c) for c in record.data)
+        raise MappingError(str(self.path), [
+            f"column {name!r} is not in the source ({record.location or record.source_id});"
+            f" its columns are: {known}"])
 
     def _values(self, rule: Rule, cells: list[str | None], record: RawRecord) -> list[str]:
         if rule.constant is not None:

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
-from hub.search import query_patterns
+from hub.search import query_keys, query_patterns
 from hub.store.engine import read
-from hub.store.tables import interactions, links, masters, source_records
+from hub.store.tables import blocking_keys, interactions, links, masters, source_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +128,29 @@ def _resolve(conn: Connection, master_id: str) -> Any:
 
 
 def search(engine: Engine, text: str, *, limit: int = 20) -> list[MasterSummary]:
-    """Active customers whose names match ``text`` across spellings and scripts.
-
-    ``علي كريمي``, ``علی‌کریمی`` and ``Karimi`` all find علی کریمی (``hub.search``).
+    """Active customers that ``text`` identifies (an e-mail, a phone in any form, a
+    national code, ``system/id`` of a source record), else whose names match it across
+    spellings and scripts: ``علي كريمي``, ``علی‌کریمی`` and ``Karimi`` all find علی کریمی.
     """
-    patterns = query_patterns(text)
-    if not patterns:
-        return []
-    like = [masters.c.search_text.like(p, escape="\\") for p in patterns]
-    query = (select(masters.c.id, masters.c.golden)
-             .where(masters.c.status == "active", or_(*like))
-             .order_by(masters.c.id).limit(limit))
+    if keys := query_keys(text):
+        query = select(masters.c.id, masters.c.golden).where(
+            masters.c.status == "active",
+            masters.c.id.in_(select(blocking_keys.c.master_id)
+                             .where(blocking_keys.c.key.in_(keys))))
+    elif (system_id := text.strip().partition("/"))[1] and system_id[0] and system_id[2]:
+        query = select(masters.c.id, masters.c.golden).where(
+            masters.c.status == "active",
+            masters.c.id.in_(select(source_records.c.master_id).where(
+                source_records.c.source_system == system_id[0],
+                source_records.c.source_id == system_id[2])))
+    else:
+        patterns = query_patterns(text)
+        if not patterns:
+            return []
+        like = [masters.c.search_text.like(p, escape="\\") for p in patterns]
+        query = select(masters.c.id, masters.c.golden).where(masters.c.status == "active",
+                                                             or_(*like))
+    query = query.order_by(masters.c.id).limit(limit)
     return read(engine, "searching customers", lambda conn: [
         MasterSummary(r.id, r.golden.get("display_name", ""), list(r.golden.get("sources", [])))
         for r in conn.execute(query)])

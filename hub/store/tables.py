@@ -112,6 +112,15 @@ inbox = Table(
     Index("ix_inbox_channel_seq", "channel", "seq"),
 )
 
+# Signatures of signed pushes seen within their replay window: a request sent twice with
+# the same signature is refused (rows past expires_at are deleted as new ones come).
+request_signatures = Table(
+    "request_signatures",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 # Blocking keys as indexed rows: a new record finds its candidates without a scan.
 blocking_keys = Table(
     "blocking_keys",
