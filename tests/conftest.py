@@ -158,3 +158,13 @@ def _amqp_url() -> str:
         except (*conn.connection_errors, OSError, KombuOperationalError) as exc:
             error = exc
     _unreachable("RabbitMQ", mask_url(url), error)
+
+
+@pytest.fixture(name="store_url", params=["sqlite", pytest.param("postgres",
+                                                                marks=pytest.mark.postgres)])
+def _store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL of each kind: an SQLite file in tmp_path, a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.sqlite"
+    engine: Engine = request.getfixturevalue("pg_engine")
+    return engine.url.render_as_string(hide_password=False)

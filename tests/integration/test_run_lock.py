@@ -25,15 +25,6 @@ from hub.store.tables import checkpoints, runs
 from hub.testing import write_synthetic_csv
 
 
-@pytest.fixture(name="store_url", params=["sqlite", pytest.param("postgres",
-                                                                marks=pytest.mark.postgres)])
-def _store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/store.sqlite"
-    engine: Engine = request.getfixturevalue("pg_engine")
-    return engine.url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(name="workspace")
 def _workspace(tmp_path: Path, store_url: str) -> Iterator[tuple[Path, Engine]]:
     """Two pipelines: ``big`` (1,500 people and their duplicates, batches of 50) and

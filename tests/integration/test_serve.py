@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from serve_support import FORMS_TOKEN, READ_TOKEN, SECRET, Server, project
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from hub.app import Hub
 from hub.serve.auth import sign
@@ -216,19 +216,10 @@ def test_health_readiness_and_the_openapi_document(server: Server) -> None:
 
 # --- a crash in the middle of posts ------------------------------------------------------
 
-@pytest.fixture(name="crash_store", params=["sqlite", pytest.param("postgres",
-                                                                  marks=pytest.mark.postgres)])
-def _crash_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/store.sqlite"
-    engine: Engine = request.getfixturevalue("pg_engine")
-    return engine.url.render_as_string(hide_password=False)
-
-
-def test_every_answered_post_survives_a_sigkill(tmp_path: Path, crash_store: str) -> None:
+def test_every_answered_post_survives_a_sigkill(tmp_path: Path, store_url: str) -> None:
     """Posts from four clients; the server is killed in the middle. Every post answered
     202 is, after a restart, one customer: none lost, none doubled."""
-    config = project(tmp_path, crash_store)
+    config = project(tmp_path, store_url)
     server = Server(config).start()
 
     def post(i: int) -> tuple[int, int]:
