@@ -253,3 +253,32 @@ def test_every_answered_post_survives_a_sigkill(tmp_path: Path, store_url: str) 
     finally:
         hub.close()
         restarted.stop()
+
+
+@pytest.mark.postgres
+def test_two_serve_processes_share_one_postgresql_store(tmp_path: Path,
+                                                        pg_engine: Engine) -> None:
+    """Posts spread over two servers on one store: each post is one customer, made once,
+    whichever process runs the pipeline (the other skips its turn: the run lock)."""
+    config = project(tmp_path, pg_engine.url.render_as_string(hide_password=False))
+    first, second = Server(config).start(), Server(config).start()
+    hub = _hub(first)
+    try:
+        def post(i: int) -> int:
+            server = (first, second)[i % 2]
+            return server.post("/forms/contact", data={
+                "name": f"Shared {i}", "email": f"shared{i}@example.com"}).status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            assert set(pool.map(post, range(60))) == {202}
+        deadline = time.monotonic() + 60
+        while hub.count_customers() < 60 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert hub.count_customers() == 60
+        assert all(len(hub.search(f"shared{i}@example.com")) == 1 for i in range(60))
+        created = [e for e in hub.events() if e.type == "customer.created"]
+        assert len(created) == 60   # no customer was made twice, by either process
+    finally:
+        hub.close()
+        first.stop()
+        second.stop()
