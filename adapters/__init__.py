@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from hub.adapter import Adapter
-from hub.errors import ConfigError
-from hub.suggest import did_you_mean
+if TYPE_CHECKING:   # hub imports this package: importing hub here would be circular
+    from hub.adapter import Adapter
 
 ENTRY_POINT_GROUP = "peyvand.adapters"
 
@@ -40,6 +40,10 @@ def adapter_names() -> list[str]:
 
 def get_adapter_class(name: str, *, where: str = "pipeline") -> type[Adapter]:
     """The adapter class registered as ``name``; a typo gets a suggestion."""
+    from hub.adapter import Adapter
+    from hub.errors import ConfigError
+    from hub.suggest import did_you_mean
+
     registry = _registry()
     try:
         dotted = registry[name]

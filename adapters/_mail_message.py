@@ -32,10 +32,13 @@ from adapters._mail_text import (
 
 KEYS = ("message_id", "thread", "in_reply_to", "date", "received", "subject", "from_name",
         "from_address", "to_addresses", "cc_addresses", "contact_name", "contact_address",
-        "direction", "summary", "phones_found", "folder")
+        "direction", "summary", "phones_found", "automated", "folder")
 # Where a message was filed and when the mailbox got it: not part of what it says.
 _PLACE_KEYS = ("folder", "received")
 _ID = re.compile(r"<([^<>\s]{1,1000})>")
+# Senders that are machines, by the address's local part (RFC 3834 and common practice).
+_MACHINE_SENDER = re.compile(r"(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)"
+                             r"([+._-].*)?", re.IGNORECASE)
 _LONGEST_ID = 180
 _PARTS = 200              # MIME parts looked at for the body: a bomb of parts is cut short
 _TEXT_CHARS = 200_000     # body text considered at all
@@ -155,7 +158,27 @@ def _data(msg: Message, reading: Reading) -> dict[str, str]:
         "summary": shorten(text, reading.summary_length),
         # Phones in a reply of ours are our own signature's, not a customer's.
         "phones_found": ", ".join(phones_in(text)) if direction == "inbound" else "",
+        "automated": automated(msg, from_address),
     }
+
+
+def automated(msg: Message, from_address: str) -> str:
+    """Why a machine sent ``msg`` (an auto-reply, a bounce, a list or newsletter, a no-reply
+    sender), or "" when a person did, as far as its headers tell."""
+    auto = _one(msg, "Auto-Submitted").strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    precedence = _one(msg, "Precedence").strip().lower()
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return f"Precedence: {precedence}"
+    for header in ("List-Id", "List-Unsubscribe", "X-Autoreply", "X-Autorespond"):
+        if _one(msg, header).strip():
+            return f"has {header}"
+    if msg.get_content_type() == "multipart/report":
+        return "a delivery or read report"
+    if _MACHINE_SENDER.fullmatch(from_address.partition("@")[0]):
+        return "sent from a no-reply address"
+    return ""
 
 
 def _all(msg: Message, name: str) -> list[str]:

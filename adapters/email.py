@@ -109,6 +109,10 @@ class EmailSettings:
             local: by their Date header; messages without one are read).
         summary_length: characters of the summary.
         timeout: seconds an IMAP connection may wait for the server.
+        automated: messages machines send (auto-replies, bounces, mailing lists and
+            newsletters, no-reply senders): ``skip`` leaves them out (each logged), since
+            their sender is no customer; ``read`` keeps them, their ``automated`` key
+            saying why they look automated.
     """
 
     url: str | None = None
@@ -125,6 +129,7 @@ class EmailSettings:
     since: datetime.date | str | None = None
     summary_length: int = 300
     timeout: float = 30.0
+    automated: Literal["skip", "read"] = "skip"
 
 
 class _Mailbox(Protocol):
@@ -160,6 +165,10 @@ class EmailAdapter(Adapter):
             message = read_message(fetched.raw, folder=fetched.folder,
                                    received=fetched.received, reading=reading)
             if since and message.sent and message.sent < since:
+                continue
+            if settings.automated == "skip" and message.data.get("automated"):
+                log.info("automated message skipped", location=fetched.location,
+                         why=message.data["automated"])
                 continue
             source_id = repeats.source_id(message)
             if source_id is None:

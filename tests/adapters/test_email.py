@@ -18,7 +18,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapters import get_adapter_class
-from adapters._mail_message import KEYS
+from adapters._mail_message import KEYS, Reading, read_message
 from adapters.email import EmailAdapter
 from hub.adapter import SourceContext
 from hub.errors import ConfigError, FatalSourceError, SourceUnavailable
@@ -441,3 +441,28 @@ def test_a_host_that_does_not_exist_is_fatal_a_resolver_away_is_not(
     failing.append(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
     with pytest.raises(SourceUnavailable, match=r"^email: "):
         list(mail.read(None))
+
+
+@pytest.mark.parametrize(("headers", "why"), [
+    ("Auto-Submitted: auto-replied\n", "Auto-Submitted: auto-replied"),
+    ("Auto-Submitted: no\n", ""),
+    ("Precedence: bulk\n", "Precedence: bulk"),
+    ("X-Autoreply: yes\n", "has X-Autoreply"),
+    ("List-Unsubscribe: <mailto:u@list.example>\n", "has List-Unsubscribe"),
+    ("", ""),
+])
+def test_automated_reasons_come_from_the_headers(headers: str, why: str) -> None:
+    raw = (f"From: Sara <sara@example.com>\nTo: sales@shop.ir\n{headers}"
+           "Subject: hi\n\nhello\n").encode()
+    message = read_message(raw, folder="INBOX", received="", reading=Reading(None, (), 300))
+    assert message.data["automated"] == why
+
+
+@pytest.mark.parametrize(("sender", "machine"), [
+    ("noreply@shop.ir", True), ("no-reply+orders@shop.ir", True), ("do-not-reply@x.ir", True),
+    ("MAILER-DAEMON@mx.example", True), ("bounces@list.example", True),
+    ("noreen@example.com", False), ("reply@example.com", False)])
+def test_no_reply_senders_are_machines(sender: str, machine: bool) -> None:
+    raw = f"From: {sender}\nTo: sales@shop.ir\nSubject: x\n\nbody\n".encode()
+    message = read_message(raw, folder="INBOX", received="", reading=Reading(None, (), 300))
+    assert bool(message.data["automated"]) is machine

@@ -32,12 +32,28 @@ def _samples() -> Path:
     return SAMPLES / "email"
 
 
-@pytest.fixture(name="records", scope="module")
-def _records(samples: Path) -> dict[str, RawRecord]:
-    """Every sample, read from the samples folder itself as a folder of .eml files."""
-    adapter = EmailAdapter.from_options({"path": str(samples)}, where="test",
+def _read(samples: Path, **options: str) -> dict[str, RawRecord]:
+    adapter = EmailAdapter.from_options({"path": str(samples), **options}, where="test",
                                         context=SourceContext(Path.cwd()))
     return {r.location: r for r in adapter.read(None)}
+
+
+@pytest.fixture(name="records", scope="module")
+def _records(samples: Path) -> dict[str, RawRecord]:
+    """Every sample, read from the samples folder itself as a folder of .eml files,
+    automated ones included."""
+    return _read(samples, automated="read")
+
+
+def test_messages_machines_sent_are_skipped_unless_asked_for(
+        samples: Path, records: dict[str, RawRecord]) -> None:
+    """A list post (Precedence: list), a newsletter (List-Id, a no-reply sender) and a
+    bounce (multipart/report) are no customer's words: left out by default."""
+    why = {name: r.data["automated"] for name, r in records.items() if r.data["automated"]}
+    assert why == {"dovecot_014_yahoo_alternative.eml": "Precedence: list",
+                   "spamscope_test_6_cyrillic.eml": "has List-Id",
+                   "spamscope_malformed_2_bounce.eml": "a delivery or read report"}
+    assert sorted(_read(samples)) == sorted(set(records) - set(why))
 
 
 def test_every_sample_is_read_without_a_problem(samples: Path,

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from serve_support import FORMS_TOKEN, READ_TOKEN, SECRET, Server, project
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from hub.app import Hub
 from hub.serve.auth import sign
