@@ -253,8 +253,9 @@ class Hub:
     def count_customers(self) -> int:
         return queries.count_masters(self.engine)
 
-    def quarantine(self, *, status: str | None = "open") -> list[QuarantineEntry]:
-        return quarantine.entries(self.engine, status=status)
+    def quarantine(self, *, status: str | None = "open", after: int = 0,
+                   limit: int | None = None) -> list[QuarantineEntry]:
+        return quarantine.entries(self.engine, status=status, after=after, limit=limit)
 
     def top_reasons(self, limit: int = 5) -> list[tuple[str, str, int]]:
         return quarantine.top_reasons(self.engine, limit)

@@ -157,14 +157,17 @@ def update_reasons(conn: Connection, still: Sequence[tuple[int, RecordRejected]]
              "problems": _problems_json(e.problems)} for entry_id, e in still])
 
 
-def entries(engine: Engine, *, status: str | None = "open",
-            ids: Sequence[int] = ()) -> list[QuarantineEntry]:
-    """Entries in id order: open ones by default, all with ``status=None``."""
-    query = select(quarantine).order_by(quarantine.c.id)
+def entries(engine: Engine, *, status: str | None = "open", ids: Sequence[int] = (),
+            after: int = 0, limit: int | None = None) -> list[QuarantineEntry]:
+    """Entries in id order: open ones by default, all with ``status=None``; a page of
+    ``limit`` entries with an id above ``after``."""
+    query = select(quarantine).where(quarantine.c.id > after).order_by(quarantine.c.id)
     if status:
         query = query.where(quarantine.c.status == status)
     if ids:
         query = query.where(quarantine.c.id.in_(list(ids)))
+    if limit is not None:
+        query = query.limit(limit)
     return read(engine, "reading the quarantine",
                 lambda conn: [_entry(row) for row in conn.execute(query)])
 
