@@ -225,16 +225,17 @@ def _attributes(value: Any, problems: list[str]) -> dict[str, str]:
 
 def _endpoint_problems(serve: ServeSettings, pipelines: tuple[PipelineConfig, ...]
                        ) -> list[str]:
-    """Each form endpoint names a configured pipeline that reads the inbox."""
+    """Each form and SMS endpoint names a configured pipeline that reads the inbox."""
     adapters = {p.name: p.adapter for p in pipelines}
     problems = []
-    for name in serve.forms:
+    for section, name in [*(("forms", n) for n in serve.forms),
+                          *(("sms", n) for n in serve.sms)]:
         if name not in adapters:
-            problems.append(f"serve.forms.{name}: no configured pipeline {name!r} (list it "
-                            f"under pipelines:).{did_you_mean(str(name), adapters)}")
+            problems.append(f"serve.{section}.{name}: no configured pipeline {name!r} (list "
+                            f"it under pipelines:).{did_you_mean(str(name), adapters)}")
         elif adapters[name] != "inbox":
-            problems.append(f"serve.forms.{name}: the pipeline reads {adapters[name]!r}; a "
-                            "form's pipeline must use the inbox adapter")
+            problems.append(f"serve.{section}.{name}: the pipeline reads {adapters[name]!r}; "
+                            "an endpoint's pipeline must use the inbox adapter")
     return problems
 
 
