@@ -8,7 +8,9 @@ never replaces a built-in adapter of the same name.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import sys
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
@@ -29,8 +31,15 @@ __all__ = ["ADAPTERS", "ENTRY_POINT_GROUP", "adapter_names", "get_adapter_class"
 
 
 def _registry() -> dict[str, str]:
+    return dict(_registry_on(tuple(sys.path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _registry_on(path: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # Reading every installed package's entry points takes milliseconds, and the serve
+    # worker asks on every run: once per import path (a plugin installed later is found).
     plugins = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return {**plugins, **ADAPTERS}
+    return tuple({**plugins, **ADAPTERS}.items())
 
 
 def adapter_names() -> list[str]:

@@ -31,14 +31,15 @@ from starlette.datastructures import UploadFile
 from hub import __version__
 from hub.app import Hub
 from hub.config import PipelineConfig
-from hub.errors import PeyvandError, RecordRejected
+from hub.errors import PeyvandError, RecordRejected, TransientError
 from hub.pipeline import Preparer
 from hub.records import RawRecord
-from hub.retry import retry_store
 from hub.serve.auth import AuthError, Tokens, verify
 from hub.serve.limits import RateLimiter, read_body
 from hub.serve.payload import BodyProblem, Scalar, parse_json, parse_pairs, parse_urlencoded
+from hub.serve.read_api import read_router
 from hub.serve.settings import FormSettings
+from hub.serve.sms import SmsEndpoints
 from hub.serve.worker import InboxWorker
 from hub.store import inbox
 from hub.store.engine import read
@@ -68,8 +69,8 @@ def create_app(hub: Hub, environ: Mapping[str, str] | None = None,
     _ = hub.engine   # open (and migrate) the store now: request threads and the worker share it
     tokens = Tokens.from_environ(environ)
     forms = {name: _form(hub, name) for name in serve.forms}
-    worker = InboxWorker(hub, list(forms), [f.channel for f in forms.values()],
-                         worker_interval)
+    sms = SmsEndpoints(hub, environ, tokens)
+    worker = sms.worker(list(forms), [f.channel for f in forms.values()], worker_interval)
     limiter = RateLimiter(serve.rate_limit)
 
     @asynccontextmanager
@@ -90,6 +91,14 @@ def create_app(hub: Hub, environ: Mapping[str, str] | None = None,
     async def _auth(_request: Request, exc: AuthError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=exc.status,
                             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+
+    @app.exception_handler(TransientError)
+    async def _busy(_request: Request, exc: TransientError) -> JSONResponse:
+        # The store is locked or away for longer than its retries: nothing was stored.
+        log.warning("request not served: the store is unavailable", error=str(exc))
+        return JSONResponse({"error": "the service cannot store requests just now; nothing "
+                                      "was stored, try again shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(BodyProblem)
     async def _body(_request: Request, exc: BodyProblem) -> JSONResponse:
@@ -134,6 +143,8 @@ def create_app(hub: Hub, environ: Mapping[str, str] | None = None,
         return await run_in_threadpool(_accept, hub, form, fields, signature,
                                        serve.replay_window, worker)
 
+    app.include_router(read_router(hub, tokens, app))
+    app.include_router(sms.router(worker.wake))
     return app
 
 
@@ -197,8 +208,10 @@ def _accept(hub: Hub, form: Form, fields: dict[str, Scalar], signature: str | No
         return JSONResponse({"error": "the submission cannot be taken", "fields": named},
                             status_code=422)
     try:
-        receipt = retry_store(inbox.accept)(hub.engine, form.channel, fields, source_id,
-                                            signature=signature, window=window)
+        # One try: the store's own busy wait is the patience a request has (SQLite: 30 s);
+        # then 503, and the sender (a form builder's retry) tries again later.
+        receipt = inbox.accept(hub.engine, form.channel, fields, source_id,
+                               signature=signature, window=window)
     except inbox.Replayed:
         return JSONResponse({"error": "this signed request was received before"},
                             status_code=409)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def project(root: Path, store_url: str, rate_limit: int = 0) -> Path:
+def project(root: Path, store_url: str, rate_limit: int = 0,
+            pipelines: Sequence[str] = ()) -> Path:
+    """A project whose forms cover each kind of authentication; ``pipelines`` are more
+    pipelines to list in config.yaml (the caller writes their files)."""
     (root / "pipelines").mkdir(exist_ok=True)
     (root / "mappings").mkdir(exist_ok=True)
     forms = []
@@ -61,7 +65,7 @@ def project(root: Path, store_url: str, rate_limit: int = 0) -> Path:
         secret = ", secret_env: SIGNED_FORM_SECRET" if auth == "hmac" else ""
         forms.append(f"    {name}: {{auth: {auth}{secret}}}\n")
     (root / "config.yaml").write_text(
-        f"store: {{url: '{store_url}'}}\npipelines: [{', '.join(FORMS)}]\n"
+        f"store: {{url: '{store_url}'}}\npipelines: [{', '.join([*FORMS, *pipelines])}]\n"
         f"serve:\n  max_body_kb: 64\n  rate_limit: {rate_limit}\n  forms:\n{''.join(forms)}",
         encoding="utf-8")
     return root / "config.yaml"
@@ -98,5 +102,5 @@ class Server:
         out, _ = self.process.communicate(timeout=30)
         return out.decode(errors="replace")
 
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", timeout=30, **kwargs)
+    def post(self, path: str, timeout: float = 30, **kwargs: Any) -> httpx.Response:
+        return httpx.post(f"{self.url}{path}", timeout=timeout, **kwargs)

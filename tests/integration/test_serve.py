@@ -282,3 +282,23 @@ def test_two_serve_processes_share_one_postgresql_store(tmp_path: Path,
         hub.close()
         first.stop()
         second.stop()
+
+
+def test_a_store_locked_longer_than_its_busy_timeout_answers_503(
+        server: Server, tmp_path: Path) -> None:
+    import sqlite3
+
+    holder = sqlite3.connect(tmp_path / "store.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")   # another program holds the store's write lock
+    try:
+        started = time.monotonic()
+        answer = server.post("/forms/contact", data={"email": "locked@example.com"},
+                             timeout=90)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Retry-After"] == "5" and "nothing was stored" in answer.text
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert 25 < waited < 60   # SQLite's busy timeout (30 s), once: no retries on top
+    assert server.post("/forms/contact", data={"email": "locked@example.com"}).status_code == 202
