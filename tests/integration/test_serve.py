@@ -302,3 +302,24 @@ def test_a_store_locked_longer_than_its_busy_timeout_answers_503(
         holder.close()
     assert 25 < waited < 60   # SQLite's busy timeout (30 s), once: no retries on top
     assert server.post("/forms/contact", data={"email": "locked@example.com"}).status_code == 202
+
+
+def test_cors_is_off_unless_origins_are_configured(server: Server, tmp_path: Path) -> None:
+    preflight = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    closed = httpx.options(f"{server.url}/forms/contact", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+
+    other = tmp_path / "cors"
+    other.mkdir()
+    config = project(other, f"sqlite:///{other}/store.sqlite")
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "serve:\n", "serve:\n  cors_origins: [https://shop.example]\n"), encoding="utf-8")
+    open_server = Server(config).start()
+    try:
+        allowed = httpx.options(f"{open_server.url}/forms/contact", headers=preflight)
+        assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+        elsewhere = httpx.options(f"{open_server.url}/forms/contact",
+                                  headers={**preflight, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in elsewhere.headers
+    finally:
+        open_server.stop()
