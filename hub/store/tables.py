@@ -39,6 +39,7 @@ masters = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_masters_merged_into", "merged_into"),   # a merged-away id's survivor
+    Index("ix_masters_status", "status"),   # counts by status (/metrics, the run summary)
 )
 
 source_records = Table(
