@@ -9,6 +9,8 @@ them with the reason, except under ``CI=true``, where the servers must run.
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +170,44 @@ def _store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/store.sqlite"
     engine: Engine = request.getfixturevalue("pg_engine")
     return engine.url.render_as_string(hide_password=False)
+
+
+SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+@pytest.fixture(name="shared_samples", scope="session")
+def _shared_samples() -> Path:
+    """The real-world samples (../shared/samples beside the checkout): a test that reads
+    them skips where they are absent, and fails under CI=true, where they must be."""
+    if not SHARED_SAMPLES.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"real-world samples missing at {SHARED_SAMPLES} (required under "
+                        "CI=true)")
+        pytest.skip(f"real-world samples not found at {SHARED_SAMPLES} (../shared/samples "
+                    "beside the checkout)")
+    return SHARED_SAMPLES
+
+
+@pytest.fixture(name="listener")
+def _listener() -> Iterator[tuple[str, list[bytes]]]:
+    """A local TCP server counting the connections made to it: (its URL, connections)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    hits: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            hits.append(conn.recv(200))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", hits
+    stop.set()
+    thread.join()
+    server.close()

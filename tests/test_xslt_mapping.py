@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,6 @@ from hub.store.tables import source_records
 from hub.testing import project
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "samples"
 UBL_XSLT = ROOT / "mappings" / "ubl_parties.xslt"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -76,38 +72,8 @@ PARTY = (f'<cac:Party xmlns:cac="{CAC}" xmlns:cbc="{CBC}"><cac:PartyName><cbc:Na
 
 
 @pytest.fixture(name="samples")
-def _samples() -> Path:
-    if not SAMPLES.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real-world samples missing at {SAMPLES} (required under CI=true)")
-        pytest.skip(f"real-world samples not found at {SAMPLES} (../shared/samples beside "
-                    "the checkout)")
-    return SAMPLES / "erp"
-
-
-@pytest.fixture(name="listener")
-def _listener() -> Iterator[tuple[str, list[bytes]]]:
-    """A local TCP server counting the connections made to it: (its URL, connections)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    hits: list[bytes] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            hits.append(conn.recv(200))
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", hits
-    stop.set()
-    thread.join()
-    server.close()
+def _samples(shared_samples: Path) -> Path:
+    return shared_samples / "erp"
 
 
 # -- the UBL samples, end to end -----------------------------------------------------------

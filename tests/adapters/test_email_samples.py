@@ -4,7 +4,6 @@ interaction mapping takes them or says why not."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,14 @@ from hub.mapping import load_mapping
 from hub.pipeline import Preparer
 from hub.records import RawRecord
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
 pytestmark = pytest.mark.samples
 
 
 @pytest.fixture(name="samples", scope="module")
-def _samples() -> Path:
-    if not SAMPLES.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real-world samples missing at {SAMPLES} (required under CI=true)")
-        pytest.skip(f"real-world samples not found at {SAMPLES} (../shared/samples beside "
-                    "the checkout)")
-    return SAMPLES / "email"
+def _samples(shared_samples: Path) -> Path:
+    return shared_samples / "email"
 
 
 def _read(samples: Path, **options: str) -> dict[str, RawRecord]:

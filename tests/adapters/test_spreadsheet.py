@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +18,6 @@ from hub.errors import ConfigError, FatalSourceError
 from hub.records import Checkpoint, RawRecord
 from hub.testing.conformance import AdapterConformance
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 DEMO = Path(__file__).resolve().parents[2] / "pipelines" / "demo"
 ACC_HEADER = ["كد مشتري", "نام مشتري", "كد ملي", "موبايل", "تلفن", "آدرس", "شهر", "كد پستي",
               "تاريخ تولد", "ايميل"]
@@ -50,13 +48,8 @@ class TestSpreadsheetConformance(AdapterConformance):
 
 
 @pytest.fixture(name="samples")
-def _samples() -> Path:
-    if not SAMPLES.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real-world samples missing at {SAMPLES} (required under CI=true)")
-        pytest.skip(f"real-world samples not found at {SAMPLES} (../shared/samples beside "
-                    "the checkout)")
-    return SAMPLES / "spreadsheet"
+def _samples(shared_samples: Path) -> Path:
+    return shared_samples / "spreadsheet"
 
 
 # -- CSV: encodings and delimiters ---------------------------------------------------------

@@ -20,7 +20,6 @@ from hub.adapter import SourceContext
 from hub.errors import FatalSourceError
 from hub.records import RawRecord
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "spreadsheet"
 XLS = ["calamine_any_sheets.xls", "calamine_merge_cells.xls", "xlrd_profiles.xls",
        "xlrd_Formate.xls"]
 ODS = ["calamine_any_sheets.ods", "calamine_merged_cells.ods", "calamine_date.ods"]
@@ -35,12 +34,8 @@ def read(path: Path, **options) -> list[RawRecord]:
 
 
 @pytest.fixture(name="samples")
-def _samples() -> Path:
-    if not SAMPLES.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real-world samples missing at {SAMPLES} (required under CI=true)")
-        pytest.skip(f"real-world samples not found at {SAMPLES}")
-    return SAMPLES
+def _samples(shared_samples: Path) -> Path:
+    return shared_samples / "spreadsheet"
 
 
 # -- every .xls and .ods sample ----------------------------------------------------------------

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -247,31 +244,6 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path,
 
 
 # -- hostile XML ---------------------------------------------------------------------------
-
-
-@pytest.fixture(name="listener")
-def _listener() -> Iterator[tuple[str, list[Any]]]:
-    """A local TCP server counting the connections made to it: (its URL, connections)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    hits: list[Any] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            hits.append(conn.recv(200))
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", hits
-    stop.set()
-    thread.join()
-    server.close()
 
 
 def test_hostile_documents_are_quarantined_and_nothing_is_fetched(

@@ -21,9 +21,6 @@ from hub.app import Hub
 from hub.serve.auth import sign
 from hub.store.tables import inbox
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT.parent / "shared" / "samples" / "webform"
-
 
 @pytest.fixture(name="server")
 def _server(tmp_path: Path) -> Iterator[Server]:
@@ -84,12 +81,12 @@ def test_a_json_post_and_a_set_aside_value_named_in_the_answer(server: Server) -
     assert entry.kind == "values" and entry.problems[0].field == "phones.phone:mobile"
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the checkout")
-def test_a_real_jotform_multipart_webhook_maps_its_raw_request(server: Server) -> None:
+def test_a_real_jotform_multipart_webhook_maps_its_raw_request(server: Server,
+                                                               shared_samples: Path) -> None:
     # As a client sends it: CRLF line ends (the fixture keeps LF), and an e-mail answer
     # added to rawRequest (the tutor form asks for none, and a name alone is too little
     # for the test to find the customer by).
-    body = (SAMPLES / "jotform_zulip_tutor_form.multipart").read_bytes()
+    body = (shared_samples / "webform" / "jotform_zulip_tutor_form.multipart").read_bytes()
     body = body.replace(b'"timeToSubmit"', b'"q4_email":"niloth.p@example.com","timeToSubmit"')
     body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     boundary = body.split(b"\r\n", 1)[0][2:].decode()
@@ -107,9 +104,9 @@ def test_a_real_jotform_multipart_webhook_maps_its_raw_request(server: Server) -
     assert view is not None and view.display_name == "Niloth P"
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the checkout")
-def test_a_real_typeform_webhook_maps_answers_by_field_ref(server: Server) -> None:
-    doc = json.loads((SAMPLES / "typeform_actionsflow_output.json").read_text())
+def test_a_real_typeform_webhook_maps_answers_by_field_ref(server: Server,
+                                                           shared_samples: Path) -> None:
+    doc = json.loads((shared_samples / "webform" / "typeform_actionsflow_output.json").read_text())
     doc["form_response"]["hidden"] = {"email": "typeform.user@example.com"}
     answer = server.post("/forms/typeform", json=doc)
     assert answer.status_code == 202, answer.text

@@ -26,8 +26,6 @@ from hub.serve.sms_auth import twilio_signature
 from hub.store.queries import InteractionView, MasterView
 from hub.store.tables import inbox, interactions
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT.parent / "shared" / "samples" / "sms"
 T = TypeVar("T")
 
 
@@ -174,9 +172,9 @@ def test_vonage_sends_get_and_json(server: Server, hub: Hub) -> None:
     assert _golden(view)["phones.phone:mobile"][0][0] == "+447911123457"
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the checkout")
-def test_melipayamak_forwards_by_its_documented_get(server: Server, hub: Hub) -> None:
-    template = (SAMPLES / "melipayamak_forward_template.query").read_text().strip()
+def test_melipayamak_forwards_by_its_documented_get(server: Server, hub: Hub,
+                                                   shared_samples: Path) -> None:
+    template = (shared_samples / "sms" / "melipayamak_forward_template.query").read_text().strip()
     query = (template.replace("$TO$", "50004001").replace("$FROM$", "09121110006")
              .replace("$TEXT$", quote("زمان تحویل؟")))
     answer = httpx.get(f"{server.url}/sms/melipayamak?{query}&token={SMS_TOKEN}")
@@ -187,11 +185,11 @@ def test_melipayamak_forwards_by_its_documented_get(server: Server, hub: Hub) ->
     assert view.records[0].source_id.startswith("melipayamak:sha256-")
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the checkout")
-def test_a_custom_gateway_names_its_fields_in_config(server: Server, hub: Hub) -> None:
+def test_a_custom_gateway_names_its_fields_in_config(server: Server, hub: Hub,
+                                                    shared_samples: Path) -> None:
     """Kaleyra's callback, its masked numbers replaced: "UNSUBSCRIBE THE OFFER message"
     is a sentence, not the opt-out word; its own word STOPOFFER (config) is one."""
-    doc = json.loads((SAMPLES / "kaleyra_incoming_sms_callback.json").read_text())
+    doc = json.loads((shared_samples / "sms" / "kaleyra_incoming_sms_callback.json").read_text())
     doc.update(source="919812345678", recipient="+919900000000")
     answer = server.post("/sms/kaleyra", params={"token": SMS_TOKEN}, json=doc)
     assert answer.status_code == 200, answer.text
