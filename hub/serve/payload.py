@@ -52,14 +52,18 @@ def parse_json(body: bytes) -> dict[str, Scalar]:
 
 
 def parse_urlencoded(body: bytes) -> dict[str, Scalar]:
+    return checked(_unfold(joined(form_pairs(body))))
+
+
+def form_pairs(body: bytes) -> list[tuple[str, str]]:
+    """The (name, value) pairs of an urlencoded body, in order, repeats kept."""
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                          max_num_fields=MAX_FIELDS)
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                         max_num_fields=MAX_FIELDS)
     except UnicodeDecodeError:
         raise BodyProblem(400, "the form body is not UTF-8") from None
     except ValueError:
         raise BodyProblem(413, f"the form has more than {MAX_FIELDS} fields") from None
-    return checked(_unfold(joined(pairs)))
 
 
 def parse_pairs(pairs: Iterable[tuple[str, Scalar]]) -> dict[str, Scalar]:

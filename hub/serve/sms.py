@@ -11,7 +11,7 @@ expects (Twilio: TwiML; Melipayamak: ``OK``; others: JSON with the receipt).
 Every ``inbox`` pipeline reading a gateway's channel is run by the background worker,
 those that make customers before those that record interactions (``sms_contacts``
 before ``sms_in``), so that an unknown number's first message finds the customer it
-made (``hub.serve.sms_worker`` says how a message stored between the two is kept out).
+made (``hub.serve.worker`` says how a message stored between the two is kept out).
 The contacts pipeline gives each message a source record of its own, so a consent
 statement keeps its message as provenance and the latest one wins
 (``hub.survivorship``).
@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, Request, Response
@@ -44,12 +43,12 @@ from hub.app import Hub
 from hub.mapping import load_mapping
 from hub.serve.auth import AuthError, Tokens
 from hub.serve.limits import read_body
-from hub.serve.payload import MAX_FIELDS, BodyProblem, Scalar, checked, joined, parse_json
+from hub.serve.payload import BodyProblem, Scalar, checked, form_pairs, joined, parse_json
 from hub.serve.settings import SmsSettings
 from hub.serve.sms_auth import TWILIO_HEADER, check_twilio, check_url_token
 from hub.serve.sms_consent import ConsentWords
 from hub.serve.sms_presets import PRESETS, Gateway
-from hub.serve.sms_worker import GatewayPipelines, SmsWorker
+from hub.serve.worker import GatewayPipelines, InboxWorker
 from hub.store import inbox
 
 log = structlog.get_logger("peyvand.serve")
@@ -85,9 +84,9 @@ class SmsEndpoints:
                          for e in self.endpoints.values()}
 
     def worker(self, forms: Sequence[str], form_channels: Sequence[str],
-               interval: float) -> SmsWorker:
+               interval: float) -> InboxWorker:
         """The background worker for the forms' pipelines and the gateways'."""
-        return SmsWorker(self.hub, forms, form_channels, self.gateways, interval)
+        return InboxWorker(self.hub, forms, form_channels, self.gateways, interval)
 
     def router(self, wake: Callable[[], None]) -> APIRouter:
         """The routes; ``wake`` tells the worker a message is waiting."""
@@ -129,7 +128,7 @@ class SmsEndpoints:
     def _store(self, channel: str, payload: Mapping[str, Any], source_id: str
                ) -> inbox.Receipt:
         """Store a message, unless the worker is between the gateway's pipelines: then
-        once they are done (``hub.serve.sms_worker``). One try: the store's own busy wait
+        once they are done (``hub.serve.worker``). One try: the store's own busy wait
         is the patience a request has; then 503, and the gateway sends it again."""
         with self.gateways[channel].gate:
             return inbox.accept(self.hub.engine, channel, payload, source_id)
@@ -151,7 +150,7 @@ class SmsEndpoints:
         if body and (kind == "application/json" or kind.endswith("+json")):
             sent = parse_json(body)
         elif body and kind in ("application/x-www-form-urlencoded", ""):
-            form = _form_pairs(body)
+            form = form_pairs(body)
         elif body:
             raise BodyProblem(415, "send the message as application/x-www-form-urlencoded "
                                    f"or application/json, not {kind}")
@@ -199,16 +198,6 @@ def _pipelines(hub: Hub, channel: str) -> GatewayPipelines:
              for cfg in found}
     return GatewayPipelines([n for n, yes in makes.items() if yes],
                             [n for n, yes in makes.items() if not yes])
-
-
-def _form_pairs(body: bytes) -> list[tuple[str, str]]:
-    try:
-        return parse_qsl(body.decode("utf-8"), keep_blank_values=True,
-                         max_num_fields=MAX_FIELDS)
-    except UnicodeDecodeError:
-        raise BodyProblem(400, "the form body is not UTF-8") from None
-    except ValueError:
-        raise BodyProblem(413, f"the form has more than {MAX_FIELDS} fields") from None
 
 
 def _answer(endpoint: SmsEndpoint, receipt: inbox.Receipt, status: str) -> Response:
