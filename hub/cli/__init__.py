@@ -19,7 +19,16 @@ import click
 from rich.text import Text
 
 from hub import __version__
-from hub.cli import project, reading, running, scheduling, serving  # noqa: F401  (they register the commands)
+from hub.cli import (  # noqa: F401  (they register the commands)
+    mastering,
+    matching,
+    project,
+    reading,
+    reviewing,
+    running,
+    scheduling,
+    serving,
+)
 from hub.cli._base import EXIT_BUG, EXIT_OK, cli, err, exit_code
 from hub.errors import PeyvandError
 from hub.log import mask

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -192,4 +193,56 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Index("ix_outbox_unpublished", "published_at", "seq"),
+)
+
+# Every merge of one master into another, with the records it moved: unmerge puts exactly
+# those records back on the absorbed id. ``kind``: auto (matching), manual, review (an
+# accepted review pair), rematch. ``undone_at`` is set when the merge is unmerged.
+merge_history = Table(
+    "merge_history",
+    metadata,
+    Column("id", _SeqId, primary_key=True, autoincrement=True),
+    Column("survivor", String(26), nullable=False),
+    Column("absorbed", String(26), nullable=False),
+    Column("record_ids", JSON, nullable=False),   # source_records.id moved by the merge
+    Column("kind", String(16), nullable=False),
+    Column("evidence", JSON, nullable=True),
+    Column("merged_at", DateTime(timezone=True), nullable=False),
+    Column("undone_at", DateTime(timezone=True), nullable=True),
+    Index("ix_merge_history_survivor", "survivor"),
+    Index("ix_merge_history_absorbed", "absorbed"),
+)
+
+# Pairs of records matching would link only with a person's word: the score fell between
+# the review and match thresholds, or a link was blocked between two masters. Rejected
+# pairs are never linked automatically again, whatever a retrained model says.
+review_pairs = Table(
+    "review_pairs",
+    metadata,
+    Column("id", _SeqId, primary_key=True, autoincrement=True),
+    Column("record_a", _SeqId, ForeignKey("source_records.id", ondelete="CASCADE"),
+           nullable=False),   # the smaller source_records.id of the two
+    Column("record_b", _SeqId, ForeignKey("source_records.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("score", Float, nullable=True),
+    Column("evidence", JSON, nullable=True),
+    Column("status", String(16), nullable=False),   # open | accepted | rejected
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    UniqueConstraint("record_a", "record_b", name="uq_review_pair"),
+    Index("ix_review_pairs_status", "status", "id"),
+    Index("ix_review_pairs_record_b", "record_b"),
+)
+
+# Right-to-be-forgotten requests carried out: the only trace of the person is this row,
+# which names the erased master id and no personal data.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", _SeqId, primary_key=True, autoincrement=True),
+    Column("master_id", String(26), nullable=False, unique=True),
+    Column("request", String(200), nullable=True),   # the operator's reference (a ticket)
+    Column("counts", JSON, nullable=False),   # rows removed per table
+    Column("erased_at", DateTime(timezone=True), nullable=False),
 )
