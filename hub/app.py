@@ -13,14 +13,16 @@ together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict
+import functools
+import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -34,15 +36,23 @@ from hub import export
 from hub.adapter import SourceContext
 from hub.config import Config, PipelineConfig, load_config
 from hub.errors import ConfigError, SourceUnavailable
-from hub.matching import NationalCodeVeto
+from hub.matching import Model, ProbabilisticMatcher
+from hub.matching.explain import Explanation
+from hub.matching.profile import Profile
+from hub.matching.train import TrainingReport, train
 from hub.pipeline import RunStats, check_all, replay, run_pipeline
 from hub.preview import PreviewRow, preview, source_problems
 from hub.sink import StoreSink
-from hub.store import checkpoints, outbox, quarantine, queries, runs
+from hub.store import checkpoints, outbox, quarantine, queries, review, runs
+from hub.store.dialect import lock
 from hub.store.engine import open_engine, read, unit_of_work
+from hub.store.erase import erase
+from hub.store.history import MergeRecord, merges_of
 from hub.store.master import MasterRepository, open_ids
+from hub.store.mastering import Unmerged, merge_masters, unmerge
 from hub.store.outbox import Event
 from hub.store.quarantine import QuarantineEntry
+from hub.store.rematch import RematchDiff, apply_rematch, open_profiles, plan_rematch
 from hub.store.run_lock import run_locks
 from hub.store.runs import RunRecord
 
@@ -102,10 +112,50 @@ class Hub:
 
     # -- writing -------------------------------------------------------------------------
 
+    @functools.cached_property
+    def matcher(self) -> ProbabilisticMatcher:
+        """The configured matcher with its model (``matching.model``, beside the config)."""
+        return self.config.matching.matcher(self.config.path.parent)
+
+    def masters(self) -> MasterRepository:
+        """The master repository as configured: the matcher and survivorship."""
+        m = self.config.matching
+        return MasterRepository(self.matcher, self.config.survivorship.golden_rules(),
+                                max_key_records=m.max_key_records,
+                                contradiction=m.contradiction)
+
     def sink(self) -> StoreSink:
-        masters = MasterRepository(self.config.matching.matcher(), NationalCodeVeto(),
-                                   self.config.survivorship.source_priority)
-        return StoreSink(self.engine, masters)
+        return StoreSink(self.engine, self.masters())
+
+    # -- matching ------------------------------------------------------------------------
+
+    def train(self, *, sample: int = 200_000, save: bool = True,
+              progress: Callable[[int], None] | None = None) -> tuple[Model, TrainingReport]:
+        """Estimate the matching model from the store's records (at most ``sample`` of
+        them, chosen at random with a fixed seed) and save it beside the config as the
+        next version; the matcher uses it from then on."""
+        profiles = read(self.engine, "reading the records to train on",
+                        lambda conn: [p for _, _, _, p in open_profiles(conn)])
+        if len(profiles) > sample:
+            profiles = random.Random(1402).sample(profiles, sample)
+        settings = self.config.matching
+        model, report = train(profiles, self.matcher.model,
+                              max_key_records=settings.max_key_records, progress=progress)
+        if save:
+            path = settings.model_path(self.config.path.parent)
+            model.source = str(path)
+            model.save(path)
+            self.__dict__.pop("matcher", None)   # the next use loads the new model
+        return model, report
+
+    def rematch(self, *, dry_run: bool) -> tuple[RematchDiff, int]:
+        """Match every record again with the current model; the diff, and the events
+        written (none in a dry run)."""
+        repo = self.masters()
+        with unit_of_work(self.engine, "re-matching the master") as conn:
+            lock(conn, "match")
+            diff = plan_rematch(conn, repo)
+            return diff, 0 if dry_run else apply_rematch(conn, repo, diff)
 
     def pipelines(self, names: Sequence[str] = ()) -> list[PipelineConfig]:
         """The named pipelines (all configured ones when none is named)."""
@@ -270,3 +320,93 @@ class Hub:
 
     def export_xref(self, path: Path) -> int:
         return export.write_xref(self.engine, path)
+
+    # --- review and explain ---
+
+    def review_list(self, limit: int = 20, offset: int = 0, *,
+                    order: review.Order = "newest") -> list[review.ReviewPair]:
+        """Open review pairs, newest first (or by score), both records side by side, each
+        with its explanation: the queued one, or today's model's when the matcher queued
+        less than field-by-field evidence."""
+        def listing(conn: Connection) -> list[review.ReviewPair]:
+            pairs = review.open_pairs(conn, limit=limit, offset=offset, order=order)
+            bare = [p for p in pairs if p.explanation is None]
+            found = review.profiles_by_id(conn, [s.record_id for p in bare
+                                                 for s in (p.a, p.b)])
+            return [p if p.explanation is not None else replace(
+                p, explanation=self._explain_pair(p, found)) for p in pairs]
+        return read(self.engine, "listing the review queue", listing)
+
+    def _explain_pair(self, pair: review.ReviewPair,
+                      profiles: Mapping[int, Profile]) -> dict[str, Any]:
+        a, b = pair.a, pair.b
+        return self.matcher.explain(profiles[a.record_id], profiles[b.record_id],
+                                    (a.source_system, a.source_id),
+                                    (b.source_system, b.source_id)).to_json()
+
+    def review_count(self) -> int:
+        return read(self.engine, "counting the review queue", review.count_open)
+
+    def review_decide(self, pair_id: int, accept: bool, by: str) -> review.Decided:
+        """Accept (merging the two customers) or reject (never linked automatically again)
+        review pair ``pair_id``; ReviewError for an unknown or differently decided pair."""
+        with unit_of_work(self.engine, f"deciding review pair {pair_id}") as conn:
+            return review.decide(conn, pair_id, accept, by, repo=self.masters())
+
+    def explain(self, a: str, b: str) -> Explanation:
+        """Why two records match or not, field by field, as the configured matcher sees it.
+
+        ``a`` and ``b`` are ``system/id`` of a source record or a customer id. A customer
+        stands for whichever of its open records (up to ``review.MAX_SIDE``) scores highest
+        against the other side, so explaining two customers explains their closest pair.
+        A pair a reviewer decided says so among the rules, and its decision is theirs.
+        """
+        left, right = read(self.engine, "reading the records to explain", lambda conn: (
+            review.profiles(conn, a), review.profiles(conn, b)))
+        tried = [self.matcher.explain(pa, pb, ra, rb)
+                 for ra, pa in left for rb, pb in right if ra != rb]
+        if not tried:
+            raise review.ReviewError(f"{a} and {b} are the same record", "the comparison "
+                                     "asked for")
+        best = max(tried, key=lambda e: e.score)
+        # A reviewer's decision overrides the score, as it does in matching.
+        word = read(self.engine, "reading the review decision",
+                    lambda conn: review.verdict(conn, best.a, best.b))
+        if word is None:
+            return best
+        return replace(best, rules=[*best.rules, word],
+                       decision="match" if word.startswith("accepted") else "no match")
+
+    # --- mastering ---
+
+    def merge(self, a: str, b: str, *, force: bool = False, by: str = "") -> MergeRecord:
+        """Merge two active customers by hand; the older id (the smaller) survives.
+        MasteringRefused for an inactive id, the same id twice, or two national codes
+        unless ``force``."""
+        survivor, absorbed = sorted((a, b))
+        with unit_of_work(self.engine, f"merging customers {a} and {b}") as conn:
+            lock(conn, "match")
+            return merge_masters(conn, self.masters(), survivor, absorbed, kind="manual",
+                                 by=by, force=force)
+
+    def unmerge(self, target: str) -> Unmerged:
+        """Undo a merge: by its history id, by the merged-away id, or the newest merge
+        into a survivor's id."""
+        with unit_of_work(self.engine, f"unmerging {target}") as conn:
+            lock(conn, "match")
+            return unmerge(conn, self.masters(), target)
+
+    def merge_history(self, master_id: str) -> list[MergeRecord]:
+        """The merges ``master_id`` took part in, newest first."""
+        return read(self.engine, f"reading the merge history of {master_id}",
+                    lambda conn: merges_of(conn, master_id))
+
+    def erase(self, master_id: str, *, request: str | None = None) -> dict[str, int]:
+        """Carry out a right-to-be-forgotten request (hub.store.erase); rows removed or
+        blanked per table."""
+        with unit_of_work(self.engine, f"erasing customer {master_id}") as conn:
+            lock(conn, "match")
+            return erase(conn, master_id, request=request)
+
+    def _masters(self) -> MasterRepository:
+        return self.masters()

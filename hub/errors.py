@@ -14,6 +14,7 @@
     - StandardizationFailed
     - SchemaViolation
   + StoreRefused              someone must act first: disk full, read-only, no store yet
+  + MasteringRefused          a merge, unmerge or erasure the master cannot do as asked
   + FatalSourceError          stop the pipeline (e.g. a file that cannot be read at all)
 
 Third-party exceptions are translated at the boundary with ``raise ... from exc``.
@@ -64,6 +65,11 @@ class StoreRefused(PeyvandError):
     its disk is full, it is read-only, it does not exist yet, or its schema is older than
     this release on a read-only open. Retrying at once would not help, so it is not
     retried; the message says what to do."""
+
+
+class MasteringRefused(PeyvandError):
+    """A steward's merge, unmerge or erasure cannot be done as asked (an unknown or
+    inactive customer, two national codes, nothing left to restore); nothing changed."""
 
 
 class FatalSourceError(PeyvandError):

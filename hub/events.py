@@ -24,6 +24,8 @@ class EventType(StrEnum):
     CUSTOMER_CREATED = "customer.created"
     CUSTOMER_UPDATED = "customer.updated"
     CUSTOMER_MERGED = "customer.merged"
+    CUSTOMER_UNMERGED = "customer.unmerged"
+    CUSTOMER_ERASED = "customer.erased"
     INTERACTION_RECORDED = "interaction.recorded"
     RECORD_REJECTED = "record.rejected"
 
@@ -52,8 +54,11 @@ def source_ref(ref: str | Sequence[str]) -> dict[str, str]:
 
 
 def public_customer(master_id: str, status: str, golden: Mapping[str, Any]) -> dict[str, Any]:
-    """A golden record as consumers see it: every value with the record it came from."""
-    fields = {path: [{"value": v["value"], "source": source_ref(v["source"])} for v in values]
+    """A golden record as consumers see it: every value with the record it came from, the
+    rule that chose it and, for a consent, when it was received (``hub.survivorship``;
+    golden records stored by earlier releases have neither)."""
+    fields = {path: [{"value": v["value"], "source": source_ref(v["source"])}
+                     | {k: v[k] for k in ("rule", "at") if k in v} for v in values]
               for path, values in golden.get("fields", {}).items()}
     return {"id": master_id, "status": status, "display_name": golden.get("display_name", ""),
             "fields": fields, "sources": [source_ref(s) for s in golden.get("sources", [])]}
@@ -81,6 +86,30 @@ def customer_merged(master_id: str, version: int, golden: Mapping[str, Any],
     return NewEvent(EventType.CUSTOMER_MERGED, master_id, version,
                     {"customer": public_customer(master_id, "active", golden),
                      "merged_ids": sorted(merged_ids)})
+
+
+def customer_unmerged(master_id: str, version: int, status: str,
+                      golden: Mapping[str, Any], unmerged_from: str) -> NewEvent:
+    """An unmerge gave ``master_id`` back its records from ``unmerged_from``: the id no
+    longer resolves to that survivor (which gets a ``customer.updated`` of its own)."""
+    return NewEvent(EventType.CUSTOMER_UNMERGED, master_id, version,
+                    {"customer": public_customer(master_id, status, golden),
+                     "unmerged_from": unmerged_from})
+
+
+def customer_erased(master_id: str, version: int, erased_ids: Sequence[str],
+                    sources: Sequence[tuple[str, str]]) -> NewEvent:
+    """A right-to-be-forgotten request erased ``master_id`` (and the ids merged into it):
+    consumers delete what they hold under those ids and ``sources``; earlier events about
+    them now carry ``ERASED`` as their payload."""
+    return NewEvent(EventType.CUSTOMER_ERASED, master_id, version,
+                    {"customer_id": master_id, "erased_ids": sorted(erased_ids),
+                     "sources": [source_ref(ref) for ref in sorted(sources)]})
+
+
+# The payload an event about an erased person carries from then on (seq, type, subject and
+# version stay, so consumers' offsets and version counters hold).
+ERASED: dict[str, Any] = {"erased": True}
 
 
 def interaction_recorded(source: tuple[str, str], canonical: Mapping[str, Any],

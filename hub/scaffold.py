@@ -32,8 +32,11 @@ pipelines:
   - customers
 
 matching:
-  # Names agree when their compacted forms score at least this (0-100).
-  name_threshold: 88
+  # A pair at least this likely to be one customer is merged; between the two
+  # thresholds a person decides (`peyvand review`). `peyvand train` learns the
+  # weights from your records into matching-model.json.
+  match_probability: 0.99
+  review_probability: 0.8
 
 survivorship:
   # For single-valued fields, the first source system listed wins.

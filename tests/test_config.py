@@ -28,22 +28,22 @@ def test_shipped_config_loads_with_its_pipelines() -> None:
 def test_environment_overrides_any_key() -> None:
     cfg = load_config(ROOT / "config.yaml", environ={
         "PEYVAND__STORE__URL": "postgresql+psycopg://u:secret@db/peyvand",
-        "PEYVAND__MATCHING__NAME_THRESHOLD": "93",
+        "PEYVAND__MATCHING__MATCH_PROBABILITY": "0.995",
         "HOME": "/root"})
     assert cfg.store.url == "postgresql+psycopg://u:secret@db/peyvand"
-    assert cfg.matching.name_threshold == 93
+    assert cfg.matching.match_probability == 0.995
 
 
 def test_every_problem_is_listed(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("stor: {url: x}\nmatching: {name_threshold: 5, colour: red}\n"
+    path.write_text("stor: {url: x}\nmatching: {match_probability: 5, colour: red}\n"
                     "run: {batch_size: 0}\npipelines: [nope]\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(path, environ={"PEYVAND__BUS": "x"})
     text = "\n".join(info.value.problems)
     assert "stor: unknown section. Did you mean 'store'?" in text
     assert "matching.colour: unknown setting." in text
-    assert "matching.name_threshold: must be between 50 and 100" in text
+    assert "matching.match_probability: must be at least 0.5 and below 1" in text
     assert "run.batch_size: must be 1 or more" in text
     assert "pipelines: no file pipelines/nope.yaml" in text
     assert "PEYVAND__BUS: expected PEYVAND__SECTION__KEY" in text
@@ -81,7 +81,7 @@ def test_a_source_system_name_cannot_hold_a_slash(tmp_path: Path) -> None:
 # --- L1: wrong types anywhere are listed problems, never tracebacks ---------------------
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("matching: {name_threshold: abc}\n", "matching.name_threshold: expected a number"),
+    ("matching: {match_probability: abc}\n", "matching.match_probability: expected a number"),
     ("store: x\n", "store: expected keys and values"),
     ("store: {url: 5}\n", "store.url: expected text"),
     ("store: {url: 'not a url'}\n", "is not a store URL"),

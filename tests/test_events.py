@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from hub.errors import RecordRejected
 from hub.events import SCHEMA, EventType
-from hub.matching import NationalCodeVeto, RuleMatcher
+from hub.matching import MatchSettings
 from hub.records import RawRecord, Target
 from hub.store import interactions, quarantine
 from hub.store.engine import open_engine, unit_of_work
@@ -96,7 +96,7 @@ def _feed(engine: Engine) -> None:
                    Target.INTERACTION),
         ])
         # crm/1 is gone at its source: Reza's customer is rebuilt without it.
-        MasterRepository(RuleMatcher(), NationalCodeVeto(), ()).close(conn, [("crm", "1")])
+        MasterRepository(MatchSettings().matcher(), ()).close(conn, [("crm", "1")])
         nobody = RawRecord("9", {"name": "", "mobile": "0912abc"}, "crm.csv row 10")
         quarantine.add(conn, [Rejection("crm", "crm", nobody, RecordRejected(
             "the record has no name, national code, e-mail or phone", field="name.full"))])

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from hub.matching import MatchSettings
 from hub.records import CanonicalRecord, RawRecord
 from hub.store.outbox import read
 from hub.store.queries import count_masters, get_master
@@ -143,7 +144,7 @@ def test_an_edited_record_with_no_other_match_keeps_its_master_id(engine: Engine
     updated = read(engine, types=["customer.updated"])
     assert [(e.subject, e.version) for e in updated] == [(master, 2)]
     assert updated[0].data["customer"]["fields"]["emails.email"] == [
-        {"value": "negar.new@x.ir", "source": {"system": "erp", "id": "1"}}]
+        {"value": "negar.new@x.ir", "source": {"system": "erp", "id": "1"}, "rule": "union"}]
 
 
 def test_every_decision_is_kept_with_its_evidence(engine: Engine) -> None:
@@ -158,4 +159,8 @@ def test_every_decision_is_kept_with_its_evidence(engine: Engine) -> None:
                             .order_by(links.c.id)).all()
     assert [(sid, decision) for sid, decision, _ in rows] == [
         ("1", "new"), ("2", "joined"), ("2", "joined")]
-    assert rows[1].evidence == {"rule": "same mobile", "record": {"system": "erp", "id": "1"}}
+    evidence = rows[1].evidence
+    assert evidence["record"] == {"system": "erp", "id": "1"}
+    assert evidence["levels"]["mobile"] == "exact"
+    assert evidence["levels"]["given_name"] == "same skeleton"   # علی / Ali
+    assert evidence["score"] >= MatchSettings().matcher().match

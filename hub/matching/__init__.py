@@ -1,15 +1,19 @@
-"""Matching: blocking keys find candidates, comparisons decide who is the same customer.
+"""Matching: blocking keys find candidates, a Fellegi–Sunter model decides who is who.
 
 ``plan_batch`` is the whole decision, as a pure function over a batch and its
 candidates; the store (``hub.store.master``) reads the candidates and applies the plan.
+``ProbabilisticMatcher`` scores pairs with the model of ``hub.matching.model``, which
+``peyvand train`` (``hub.matching.train``) estimates from the store's records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from hub.matching.evidence import Evidence
+from hub.matching.model import Model, load_model
 from hub.matching.plan import (
     Candidates,
     Decision,
@@ -18,15 +22,15 @@ from hub.matching.plan import (
     Member,
     Merge,
     Plan,
+    Review,
     plan_batch,
 )
-from hub.matching.policy import NationalCodeVeto
 from hub.matching.profile import Profile, profile_of
-from hub.matching.rules import RuleMatcher
+from hub.matching.scoring import ProbabilisticMatcher
 
 __all__ = ["Candidates", "Decision", "DecisionKind", "Evidence", "Incoming", "MatchSettings",
-           "Member", "Merge", "NationalCodeVeto", "Plan", "Profile", "RuleMatcher",
-           "plan_batch", "profile_of"]
+           "Member", "Merge", "Model", "Plan", "ProbabilisticMatcher", "Profile", "Review",
+           "load_model", "plan_batch", "profile_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,22 +38,40 @@ class MatchSettings:
     """``matching:`` in config.yaml.
 
     Args:
-        name_threshold: names agree when their compacted forms score at least this
-            (rapidfuzz ratio, 50-100).
-        min_skeleton: the shortest consonant skeleton that links names across scripts.
+        model: the trained model (``peyvand train`` writes it), relative to the config
+            file; the built-in default model holds until it exists.
+        match_probability: a pair at or above this probability is one customer.
+        review_probability: a pair at or above this (and below the match threshold)
+            goes to the review queue (``peyvand review``).
+        max_key_records: a blocking key shared by more records than this (a company
+            switchboard, a very common name with a common birth year) stops proposing
+            candidates, so finding them costs the same whatever the size of the store.
+        contradiction: bits at or below which a pair of records contradicts a merge of
+            their clusters (a weak link does not merge two clusters that disagree).
     """
 
     section: ClassVar[str] = "matching"
-    name_threshold: float = 88.0
-    min_skeleton: int = 4
+    model: str = "matching-model.json"
+    match_probability: float = 0.99
+    review_probability: float = 0.8
+    max_key_records: int = 50
+    contradiction: float = -30.0
 
     def problems(self) -> list[str]:
         out = []
-        if not 50 <= self.name_threshold <= 100:
-            out.append("matching.name_threshold: must be between 50 and 100")
-        if self.min_skeleton < 2:
-            out.append("matching.min_skeleton: must be 2 or more")
+        if not 0.5 <= self.match_probability < 1:
+            out.append("matching.match_probability: must be at least 0.5 and below 1")
+        if not 0 < self.review_probability <= self.match_probability:
+            out.append("matching.review_probability: must be above 0 and at most "
+                       "matching.match_probability")
+        if self.max_key_records < 2:
+            out.append("matching.max_key_records: must be 2 or more")
         return out
 
-    def matcher(self) -> RuleMatcher:
-        return RuleMatcher(self.name_threshold, self.min_skeleton)
+    def model_path(self, config_dir: Path) -> Path:
+        return config_dir / self.model
+
+    def matcher(self, config_dir: Path | None = None) -> ProbabilisticMatcher:
+        path = self.model_path(config_dir) if config_dir is not None else None
+        return ProbabilisticMatcher(load_model(path), self.match_probability,
+                                    self.review_probability)

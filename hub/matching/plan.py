@@ -3,33 +3,48 @@
 The store reads what the plan needs (``Candidates``) once per batch and applies the plan
 it gets back; nothing here touches a database, so matching is tested in memory.
 
-For each incoming record, in order: the masters sharing a blocking key with it are
-compared (the rules give evidence, the merge policy may veto); no match makes a new
-master, one match joins it, several merge into the oldest. Records of the same batch
-see each other, so two duplicates in one file become one master.
+For each incoming record, in order, every master sharing a usable blocking key with it
+is scored by its best-scoring record. Clusters are joined the same way whatever their
+size, so the same records in any order give the same clusters:
+
+* a cluster may join another when one pair between them scores at or above the match
+  threshold, and no pair between them is vetoed (two national codes), rejected by a
+  reviewer, or contradicts the match outright (``contradiction`` bits or less: a weak
+  link does not merge two clusters whose records disagree on everything else);
+* an incoming record that matches several masters joins the best one, then merges the
+  others in score order under the same test; a merge the test refuses, and every pair in
+  the review band, goes to the review queue;
+* no match makes a new master (a changed record stays on its own);
+* when the records a new one links disagree among themselves (two national codes, a
+  rejected pair), greedy joining would depend on who came first: those records are
+  clustered again together, strongest links first (Kruskal's order), never across a
+  veto, and may move between their masters.
+
+Among merged masters the oldest id survives (ids are time-ordered), so ids stay stable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from hub.matching.evidence import Evidence
-from hub.matching.policy import national_codes
 from hub.matching.profile import Profile
+from hub.matching.scoring import VETO, Scored
 
 Ref = tuple[str, str]   # (source_system, source_id)
+_MAX_RECLUSTER = 60   # records clustered again at once when a conflict is settled
 
 
 class Matcher(Protocol):
-    def compare(self, a: Profile, b: Profile) -> Evidence | None: ...
+    match: float
+    review: float
 
-
-class Policy(Protocol):
-    def allows_join(self, record: Profile, members: Iterable[Profile]) -> bool: ...
-    def allows_merge(self, codes: set[str], other: Iterable[Profile]) -> bool: ...
+    def score(self, a: Profile, b: Profile) -> Scored: ...
+    def evidence(self, scored: Scored, record: Ref | None = None) -> Evidence: ...
 
 
 class DecisionKind(StrEnum):
@@ -61,15 +76,20 @@ class Candidates:
     """What the store knows that the batch may match.
 
     Args:
-        index: blocking key -> masters holding it.
+        index: blocking key -> masters holding it (keys held by too many records left
+            out by the store).
         members: master -> its linked records (the batch's own records left out).
         established: masters stored before this batch; among them the oldest id (ids
             are time-ordered) survives a merge.
+        rejected: pairs of records a reviewer said are two people.
+        max_key_masters: a key held by more masters than this stops proposing them.
     """
 
     index: dict[str, set[str]] = field(default_factory=dict)
     members: dict[str, list[Member]] = field(default_factory=dict)
     established: set[str] = field(default_factory=set)
+    rejected: set[frozenset[Ref]] = field(default_factory=set)
+    max_key_masters: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +110,25 @@ class Merge:
     evidence: Evidence
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A stored record that leaves its master for another when a conflict is settled."""
+
+    ref: Ref
+    source: str
+    target: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A pair for a person to decide, with its score and why it was not decided."""
+
+    a: Ref
+    b: Ref
+    evidence: Evidence
+
+
 @dataclass
 class Plan:
     """The batch's decisions, with masters to create and established masters merged.
@@ -101,6 +140,8 @@ class Plan:
     decisions: list[Decision] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     merges: list[Merge] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
 
     def absorbed_by(self) -> dict[str, list[str]]:
         """Survivor -> the established masters it absorbed."""
@@ -111,18 +152,30 @@ class Plan:
 
 
 def plan_batch(incoming: Sequence[Incoming], candidates: Candidates, *, matcher: Matcher,
-               policy: Policy, new_id: Callable[[], str]) -> Plan:
+               new_id: Callable[[], str], contradiction: float = -30.0) -> Plan:
     """Decide where each incoming record goes; ``candidates`` is updated as it goes."""
-    return _Planner(candidates, matcher, policy, new_id).run(incoming)
+    return _Planner(candidates, matcher, new_id, contradiction).run(incoming)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    master: str
+    scored: Scored
+    member: Ref
 
 
 class _Planner:
-    def __init__(self, candidates: Candidates, matcher: Matcher, policy: Policy,
-                 new_id: Callable[[], str]) -> None:
-        self.c, self.matcher, self.policy, self.new_id = candidates, matcher, policy, new_id
+    def __init__(self, candidates: Candidates, matcher: Matcher, new_id: Callable[[], str],
+                 contradiction: float) -> None:
+        self.c, self.matcher, self.new_id = candidates, matcher, new_id
+        self.contradiction = contradiction
         self.redirect: dict[str, str] = {}    # absorbed master -> survivor
         self.created: list[str] = []
         self.merges: list[Merge] = []         # every absorption, in order
+        self.reviews: dict[frozenset[Ref], Review] = {}
+        self.where: dict[Ref, str] = {}       # the batch's records -> their master now
+        self.batch: set[Ref] = set()
+        self.moved: dict[Ref, Move] = {}      # stored records moved, by the last move
 
     def find(self, master: str) -> str:
         while master in self.redirect:
@@ -130,13 +183,21 @@ class _Planner:
         return master
 
     def run(self, incoming: Sequence[Incoming]) -> Plan:
+        self.batch = {item.ref for item in incoming}
         placed = [self.place(item) for item in incoming]
+        moves = [Move(m.ref, m.source, self.find(m.target), m.evidence)
+                 for m in self.moved.values()]
+        moves = [m for m in moves if m.source != m.target]
         return Plan([self._final(d) for d in placed],
                     [m for m in self.created if m not in self.redirect],
-                    self._established_merges())
+                    self._established_merges(), list(self.reviews.values()), moves)
 
     def _final(self, decision: Decision) -> Decision:
-        """The decision as it stands after the batch: its master may have been merged."""
+        """The decision as it stands after the batch: its master may have been merged,
+        or the record moved when a conflict was settled."""
+        now = self.find(self.where[decision.ref])
+        if now != self.find(decision.master):
+            return Decision(decision.ref, now, DecisionKind.JOINED, decision.evidence)
         if decision.master not in self.redirect:
             return decision
         merge = next(m for m in self.merges if m.absorbed == decision.master)
@@ -146,44 +207,210 @@ class _Planner:
         return Decision(decision.ref, self.find(decision.master), DecisionKind.MERGED, why)
 
     def place(self, item: Incoming) -> Decision:
-        matched = self.matches(item)
+        hits, vetoed = self.hits(item)
+        matched = [h for h in hits if h.scored.score >= self.matcher.match]
+        conflict = vetoed or (len(matched) > 1 and not self._all_compatible(matched))
+        if conflict:
+            settled = self.recluster(item, [h.master for h in matched] + vetoed)
+            if settled is not None:
+                return settled
         if matched:
-            master, *others = sorted(matched, key=self._age)
-            self.absorb(master, others, item, matched)
-            decision = Decision(item.ref, master, DecisionKind.JOINED, matched[master])
+            decision = self.join(item, matched)
         elif item.current is not None and item.current not in self.redirect:
             # A changed record stays on its master unless the evidence points elsewhere.
             decision = Decision(item.ref, item.current, DecisionKind.KEPT)
         else:
             decision = Decision(item.ref, self.create(), DecisionKind.NEW)
+        for hit in hits:
+            if (self.matcher.review <= hit.scored.score < self.matcher.match
+                    and self.find(hit.master) != decision.master):
+                self._review(item.ref, hit)
         self.link(decision.master, item)
         return decision
 
-    def matches(self, item: Incoming) -> dict[str, Evidence]:
-        hits = {self.find(m) for k in item.profile.all_keys() for m in self.c.index.get(k, ())}
-        found: dict[str, Evidence] = {}
-        for master in sorted(hits):
-            members = self.c.members.get(master, [])
-            if not self.policy.allows_join(item.profile, (m.profile for m in members)):
+    def hits(self, item: Incoming) -> tuple[list[_Hit], list[str]]:
+        """Each candidate master scored by its best record, best first; and the masters
+        a member of which vetoes the record while another matches it (a conflict)."""
+        masters: set[str] = set()
+        for key in item.profile.all_keys():
+            held = self.c.index.get(key, ())
+            if len(held) <= self.c.max_key_masters:
+                masters.update(self.find(m) for m in held)
+        out, vetoed = [], []
+        for master in sorted(masters):
+            best: _Hit | None = None
+            veto = False
+            for member in self.c.members.get(master, ()):
+                scored = self._score(item.ref, item.profile, member)
+                veto = veto or scored.score == VETO
+                if best is None or scored.score > best.scored.score:
+                    best = _Hit(master, scored, member.ref)
+            if best is None:
                 continue
-            for member in members:
-                evidence = self.matcher.compare(item.profile, member.profile)
-                if evidence is not None:
-                    found[master] = Evidence(evidence.rule, evidence.levels, evidence.score,
-                                             member.ref)
-                    break
-        return found
+            if not veto:
+                out.append(best)
+            elif best.scored.score >= self.matcher.match:
+                vetoed.append(master)
+        return sorted(out, key=lambda h: (-h.scored.score, self._age(h.master))), vetoed
 
-    def absorb(self, master: str, others: list[str], item: Incoming,
-               matched: Mapping[str, Evidence]) -> None:
-        codes = national_codes([*self._profiles(master), item.profile])
-        for other in others:
-            if not self.policy.allows_merge(codes, self._profiles(other)):
-                continue   # two people with their own national codes stay apart
-            codes |= national_codes(self._profiles(other))
-            self.redirect[other] = master
-            self.c.members.setdefault(master, []).extend(self.c.members.pop(other, []))
-            self.merges.append(Merge(master, other, item.ref, matched[other]))
+    def _score(self, ref: Ref, profile: Profile, member: Member) -> Scored:
+        if frozenset((ref, member.ref)) in self.c.rejected:
+            return Scored(VETO, (), False, "rejected by a reviewer")
+        return self.matcher.score(profile, member.profile)
+
+    def join(self, item: Incoming, matched: list[_Hit]) -> Decision:
+        first = matched[0]
+        group = [first.master]
+        for hit in matched[1:]:
+            if self._compatible(group, hit.master):
+                group.append(hit.master)
+            else:
+                self._review(item.ref, hit)
+        survivor, *absorbed = sorted(group, key=self._age)
+        by_master = {h.master: h for h in matched}
+        for other in absorbed:
+            self.redirect[other] = survivor
+            self.c.members.setdefault(survivor, []).extend(self.c.members.pop(other, []))
+            hit = by_master[other]
+            self.merges.append(Merge(survivor, other, item.ref,
+                                     self.matcher.evidence(hit.scored, hit.member)))
+        return Decision(item.ref, survivor, DecisionKind.JOINED,
+                        self.matcher.evidence(first.scored, first.member))
+
+    def _all_compatible(self, matched: list[_Hit]) -> bool:
+        group = [matched[0].master]
+        for hit in matched[1:]:
+            if not self._compatible(group, hit.master):
+                return False
+            group.append(hit.master)
+        return True
+
+    def recluster(self, item: Incoming, masters: list[str]) -> Decision | None:
+        """Settle a conflict: cluster ``item`` and every record of ``masters`` again,
+        strongest links first, and lay the clusters over the masters (each keeps the id
+        most of its records had). None when there are too many records to do it here
+        (matching then goes on greedily and the conflict waits for ``peyvand rematch``)."""
+        owners = sorted({self.find(m) for m in masters}, key=self._age)
+        records: list[tuple[str | None, Member]] = [
+            (m, member) for m in owners for member in self.c.members.get(m, [])]
+        records.append((None, Member(item.ref, item.profile)))
+        if len(records) > _MAX_RECLUSTER:
+            return None
+        parts, best, blocked = self._kruskal([member for _, member in records])
+        owner_of = self._lay_over(item, records, parts)
+        mine = owner_of[len(records) - 1]
+        why = Evidence("conflict settled, strongest links first", record=item.ref)
+        for i, (was, member) in enumerate(records[:-1]):
+            now = owner_of[i]
+            if now == was:
+                continue
+            if member.ref in self.batch:
+                self.where[member.ref] = now
+            else:
+                first = self.moved.get(member.ref)
+                self.moved[member.ref] = Move(member.ref, first.source if first else str(was),
+                                              now, why)
+            for key in member.profile.all_keys():
+                self.c.index.setdefault(key, set()).add(now)
+        for master in owners:
+            self.c.members[master] = []
+        for i, (_, member) in enumerate(records[:-1]):
+            self.c.members.setdefault(owner_of[i], []).append(member)
+        self._absorb_emptied(owners, records, owner_of, item, why)
+        last = len(records) - 1
+        for i, j, scored in blocked:   # a link a veto refused: a person may look
+            if last in (i, j):
+                other = records[j if i == last else i][1]
+                self._review(item.ref, _Hit(owner_of[j if i == last else i], scored,
+                                            other.ref))
+        evidence = best.get(len(records) - 1)
+        kind = DecisionKind.JOINED if evidence is not None else (
+            DecisionKind.KEPT if mine == item.current else DecisionKind.NEW)
+        self.link(mine, item)
+        return Decision(item.ref, mine, kind, evidence)
+
+    def _kruskal(self, members: list[Member]
+                 ) -> tuple[list[set[int]], dict[int, Evidence], list[tuple[int, int, Scored]]]:
+        """Clusters of ``members`` by links at or above the match threshold, strongest
+        first, never joining two clusters across a veto or a contradiction; each record's
+        strongest link that was used; and the links refused."""
+        n = len(members)
+        scored = {(i, j): self._score(members[i].ref, members[i].profile, members[j])
+                  for i in range(n) for j in range(i + 1, n)}
+        group = {i: {i} for i in range(n)}
+        best: dict[int, Evidence] = {}
+        blocked: list[tuple[int, int, Scored]] = []
+        edges = sorted((s.score, min(members[i].ref, members[j].ref),
+                        max(members[i].ref, members[j].ref), i, j)
+                       for (i, j), s in scored.items() if s.score >= self.matcher.match)
+        for _, _, _, i, j in sorted(edges, key=lambda e: (-e[0], e[1], e[2])):
+            gi, gj = group[i], group[j]
+            if gi is gj:
+                continue
+            if any(scored[min(x, y), max(x, y)].score == VETO
+                   or scored[min(x, y), max(x, y)].score <= self.contradiction
+                   for x in gi for y in gj):
+                blocked.append((i, j, scored[i, j]))
+                continue
+            gi |= gj
+            for k in gj:
+                group[k] = gi
+            for k, other in ((i, j), (j, i)):
+                best.setdefault(k, self.matcher.evidence(scored[min(i, j), max(i, j)],
+                                                         members[other].ref))
+        parts = list({id(g): g for g in group.values()}.values())
+        return parts, best, blocked
+
+    def _lay_over(self, item: Incoming, records: list[tuple[str | None, Member]],
+                  parts: list[set[int]]) -> dict[int, str]:
+        """Record index -> master: each cluster, largest first, takes the master most of
+        its records were on (the oldest among equals); a cluster of none takes a new one."""
+        taken: set[str] = set()
+        owner_of: dict[int, str] = {}
+        for part in sorted(parts, key=lambda p: (-len(p), min(records[i][1].ref for i in p))):
+            votes: Counter[str] = Counter(m for i in part if (m := records[i][0]) is not None)
+            free = sorted((m for m in votes if m not in taken),
+                          key=lambda m: (-votes[m], self._age(m)))
+            if free:
+                owner = free[0]
+            elif item.current is not None and item.current not in taken \
+                    and item.current not in self.redirect:
+                owner = item.current
+            else:
+                owner = self.create()
+            taken.add(owner)
+            owner_of.update(dict.fromkeys(part, owner))
+        return owner_of
+
+    def _absorb_emptied(self, owners: list[str], records: list[tuple[str | None, Member]],
+                        owner_of: dict[int, str], item: Incoming, why: Evidence) -> None:
+        """A master none of whose records kept its id is merged into the one that took
+        most of them."""
+        kept = set(owner_of.values())
+        for master in owners:
+            if master in kept:
+                continue
+            went = Counter(owner_of[i] for i, (was, _) in enumerate(records) if was == master)
+            survivor = sorted(went, key=lambda m: (-went[m], self._age(m)))[0]
+            self.redirect[master] = survivor
+            self.merges.append(Merge(survivor, master, item.ref, why))
+
+    def _compatible(self, group: list[str], master: str) -> bool:
+        """Whether ``master`` may join the masters of ``group``: no pair between them is
+        vetoed, rejected or contradicts outright."""
+        theirs = self.c.members.get(master, [])
+        for mine in (m for g in group for m in self.c.members.get(g, [])):
+            for other in theirs:
+                score = self._score(mine.ref, mine.profile, other).score
+                if score == VETO or score <= self.contradiction:
+                    return False
+        return True
+
+    def _review(self, ref: Ref, hit: _Hit) -> None:
+        pair = frozenset((ref, hit.member))
+        if pair not in self.c.rejected and pair not in self.reviews:
+            self.reviews[pair] = Review(ref, hit.member,
+                                        self.matcher.evidence(hit.scored, hit.member))
 
     def create(self) -> str:
         master = self.new_id()
@@ -193,12 +420,10 @@ class _Planner:
         return master
 
     def link(self, master: str, item: Incoming) -> None:
+        self.where[item.ref] = master
         self.c.members.setdefault(master, []).append(Member(item.ref, item.profile))
         for key in item.profile.all_keys():
             self.c.index.setdefault(key, set()).add(master)
-
-    def _profiles(self, master: str) -> list[Profile]:
-        return [m.profile for m in self.c.members.get(master, [])]
 
     def _age(self, master: str) -> tuple[bool, str]:
         # Established masters first, then by id: ids are time-ordered, so the oldest.

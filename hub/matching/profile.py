@@ -3,25 +3,50 @@
 A profile is stored beside its source record (``source_records.profile``), so finding
 candidates reads small profiles instead of decoding whole canonical records. It carries
 ``VERSION``: a profile written by another version is recomputed from the record.
+
+Blocking keys come from the profile. Strong keys identify a person by themselves
+(national code, e-mail, mobile, a personal document's number); the others only propose
+candidates that the comparisons then weigh: the birth date, the postal code, and the
+name's consonant skeleton (the same for محمد and Mohammad) with the birth year or with
+the postal code.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from hub.records import CanonicalRecord
+from hub.standardize.persian_text import text_key
 from hub.standardize.person_names import compact_key, name_key, skeleton
 
-VERSION = 2
+VERSION = 3
 # Identifiers that name a person anywhere; a customer number only within its system.
 PERSONAL_SCHEMES = ("passport", "tax-id", "social-security", "driving-licence")
+
+# Company legal forms are not part of the name that tells two companies apart.
+_LEGAL_FORMS = re.compile(
+    r"\b(شرکت|سهامی خاص|سهامی عام|سهامی|مسئولیت محدود|مسیولیت محدود|تعاونی|گروه|"
+    r"co|company|ltd|limited|inc|llc|plc|gmbh|corp|corporation|group|pjs|pjsc)\b\.?")
+
+# Street words written in full or abbreviated (PERSIAN.md): folded to one form so that
+# token overlap sees خ. ولیعصر and خیابان ولیعصر as the same street.
+_STREET_WORDS = {"خ": "خیابان", "خیابان": "خیابان", "ک": "کوچه", "کوچه": "کوچه",
+                 "پ": "پلاک", "پلاک": "پلاک", "ب": "بلوار", "بلوار": "بلوار",
+                 "م": "میدان", "میدان": "میدان", "ط": "طبقه", "طبقه": "طبقه",
+                 "st": "street", "str": "street", "street": "street", "rd": "road",
+                 "road": "road", "ave": "avenue", "av": "avenue", "avenue": "avenue",
+                 "pl": "place", "place": "place", "cres": "crescent", "ct": "court",
+                 "dr": "drive", "drive": "drive", "cl": "close", "hwy": "highway",
+                 "unit": "unit", "u": "unit", "no": "", "نبش": "نبش", "واحد": "واحد"}
+_NON_WORD = re.compile(r"[^\w]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Comparable digest of one source record."""
+    """Comparable digest of one source record (every text in its match-key form)."""
 
     national_code: str | None
     emails: frozenset[str]
@@ -32,6 +57,13 @@ class Profile:
     name_compact: str    # no spaces or ZWNJ: محمدرضا == محمد رضا
     skeleton: str        # consonant skeleton, the same for Persian and Latin spellings
     identifiers: frozenset[str] = frozenset()   # "passport:X12345678", personal ones only
+    given: str = ""      # given name tokens (name_key form), "" when unknown
+    family: str = ""
+    landlines: frozenset[str] = frozenset()
+    street: str = ""     # folded street tokens
+    city: str = ""
+    province: str = ""
+    organization: bool = False
 
     def exact_keys(self) -> list[str]:
         """Keys that identify a person by themselves (unless national codes conflict)."""
@@ -41,27 +73,44 @@ class Profile:
         return [f"nc:{self.national_code}", *keys] if self.national_code else keys
 
     def fuzzy_keys(self) -> list[str]:
-        """Keys that only propose a candidate; the names must agree as well."""
+        """Keys that only propose a candidate; the comparisons decide."""
         keys = [f"pc:{p}" for p in sorted(self.postal_codes)]
-        return [f"bd:{self.birth_date}", *keys] if self.birth_date else keys
+        if self.birth_date:
+            keys.append(f"bd:{self.birth_date}")
+        names = " ".join(sorted(self.skeleton_tokens()))
+        if names:
+            if self.birth_date:
+                keys.append(f"sy:{names}|{self.birth_date[:4]}")
+            keys += [f"sp:{names}|{p}" for p in sorted(self.postal_codes)]
+            keys += [f"sl:{names}|{t}" for t in sorted(self.landlines)]
+            if self.city:
+                keys.append(f"sc:{names}|{self.city}")
+        return keys
 
     def all_keys(self) -> list[str]:
         return self.exact_keys() + self.fuzzy_keys()
+
+    def skeleton_tokens(self) -> list[str]:
+        return [t for t in self.skeleton.split(" ") if t]
 
     def to_json(self) -> list[Any]:
         """A compact list for the store (``from_json`` reads it back)."""
         return [VERSION, self.national_code, sorted(self.emails), sorted(self.mobiles),
                 self.birth_date, sorted(self.postal_codes), self.name_key,
-                self.name_compact, self.skeleton, sorted(self.identifiers)]
+                self.name_compact, self.skeleton, sorted(self.identifiers), self.given,
+                self.family, sorted(self.landlines), self.street, self.city,
+                self.province, self.organization]
 
     @classmethod
     def from_json(cls, data: Any) -> Profile | None:
         """The stored profile, or None when it is missing or of another version."""
         if not isinstance(data, list) or not data or data[0] != VERSION:
             return None
-        _, code, emails, mobiles, birth, postal, key, compact, skel, ids = data
+        (_, code, emails, mobiles, birth, postal, key, compact, skel, ids, given, family,
+         landlines, street, city, province, org) = data
         return cls(code, frozenset(emails), frozenset(mobiles), birth, frozenset(postal),
-                   key, compact, skel, frozenset(ids))
+                   key, compact, skel, frozenset(ids), given, family, frozenset(landlines),
+                   street, city, province, org)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -69,11 +118,43 @@ def _name_forms(name: str) -> tuple[str, str, str]:
     # Names repeat across records and batches: fold each distinct one once.
     if not name:
         return "", "", ""
-    return name_key(name), compact_key(name), skeleton(name).replace(" ", "")
+    return name_key(name), compact_key(name), skeleton(name)
+
+
+@functools.lru_cache(maxsize=65536)
+def _key(text: str) -> str:
+    return name_key(text) if text else ""
+
+
+def organization_name(name: str) -> str:
+    """A company's name without its legal form: شرکت نوآوران سهامی خاص -> نوآوران."""
+    return " ".join(_LEGAL_FORMS.sub(" ", text_key(name)).split())
+
+
+@functools.lru_cache(maxsize=65536)
+def street_key(street: str) -> str:
+    """Street tokens with abbreviations folded (خ. -> خیابان), for token overlap."""
+    words = (_STREET_WORDS.get(w, w) for w in _NON_WORD.sub(" ", text_key(street)).split())
+    return " ".join(w for w in words if w)
+
+
+def _split_name(record: CanonicalRecord, key: str) -> tuple[str, str]:
+    given, family = _key(record.first("name.given") or ""), _key(record.first("name.family")
+                                                                   or "")
+    if given or family or not key:
+        return given, family
+    tokens = key.split(" ")
+    # A full name alone: the last token is the family name (زاده, پور are glued on).
+    return (" ".join(tokens[:-1]), tokens[-1]) if len(tokens) > 1 else (tokens[0], "")
 
 
 def profile_of(record: CanonicalRecord) -> Profile:
-    key, compact, skel = _name_forms(record.display_name())
+    organization = record.first("kind") == "organization"
+    name = record.display_name()
+    if organization:
+        name = organization_name(name)
+    key, compact, skel = _name_forms(name)
+    given, family = ("", "") if organization else _split_name(record, key)
     return Profile(
         national_code=record.first("nationalCode"),
         emails=frozenset(record.values("emails.email")),
@@ -87,4 +168,13 @@ def profile_of(record: CanonicalRecord) -> Profile:
         identifiers=frozenset(f"{scheme}:{''.join(c for c in value if c.isalnum())}"
                               for scheme in PERSONAL_SCHEMES
                               for value in record.values(f"identifiers.identifier:{scheme}")),
+        given=given,
+        family=family,
+        landlines=frozenset(v for path in ("phones.phone:landline", "phones.phone:work",
+                                           "phones.phone:fax")
+                            for v in record.values(path)),
+        street=street_key(record.first("addresses.address.street") or ""),
+        city=_key(record.first("addresses.address.city") or ""),
+        province=_key(record.first("addresses.address.province") or ""),
+        organization=organization,
     )

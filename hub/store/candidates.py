@@ -1,11 +1,12 @@
-"""Reading what matching needs for a batch: candidate masters and their records' profiles.
+"""Candidates for a batch: the masters sharing a blocking key with its records.
 
-Three bulk reads, whatever the size of the store: the masters holding any of the batch's
-blocking keys (an indexed lookup), the stored match profiles of their records (small
-JSON, not the canonical records), and which of those masters existed before the batch.
-A record whose stored profile is missing or of another version (a store upgraded from
-0.1, a changed profile definition) gets it computed from its canonical record and
-written back, once.
+A key held by more than ``max_key_records`` records (a company switchboard, a common
+name with a common birth year in a large store) proposes nothing: each key is read with
+a LIMIT, so finding candidates reads at most that many index entries per key, whatever
+the size of the store.
+
+A stored profile written by an older version (a store upgraded from 0.1, a changed
+profile definition) gets it computed from its canonical record and written back, once.
 """
 
 from __future__ import annotations
@@ -13,27 +14,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, literal, select, union_all, update
 
 from hub.matching import Candidates, Member, Profile, profile_of
 from hub.records import CanonicalRecord
 from hub.store.sql import select_in
-from hub.store.tables import blocking_keys, source_records
+from hub.store.tables import blocking_keys, review_pairs, source_records
 
 _sr = source_records.c
+_bk = blocking_keys.c
+_KEYS_PER_QUERY = 200   # SQLite allows 500 terms in one compound SELECT
+
+Ref = tuple[str, str]
 
 
-def load_candidates(conn: Connection, profiles: Iterable[Profile],
-                    skip: set[int]) -> Candidates:
-    """Candidates for records with ``profiles``; records with ids in ``skip`` (the
-    batch's own, being matched again) are left out of the masters' members."""
-    index: dict[str, set[str]] = {}
-    keys = {k for p in profiles for k in p.all_keys()}
-    bk = blocking_keys.c
-    for key, master in select_in(conn, select(bk.key, bk.master_id), bk.key, keys):
-        index.setdefault(key, set()).add(master)
+def load_candidates(conn: Connection, profiles: Iterable[Profile], skip: set[int],
+                    max_key_records: int = 50) -> tuple[Candidates, dict[Ref, int]]:
+    """Candidates for records with ``profiles``, and the row id of every member; records
+    with ids in ``skip`` (the batch's own, being matched again) are left out."""
+    index = key_index(conn, sorted({k for p in profiles for k in p.all_keys()}),
+                      max_key_records)
     masters = set().union(*index.values()) if index else set()
     members: dict[str, list[Member]] = {m: [] for m in masters}
+    ids: dict[Ref, int] = {}
     stale: list[int] = []
     rows = select_in(conn, select(_sr.id, _sr.master_id, _sr.source_system, _sr.source_id,
                                   _sr.profile).where(_sr.closed_at.is_(None)),
@@ -41,6 +44,7 @@ def load_candidates(conn: Connection, profiles: Iterable[Profile],
     for row in rows:
         if row.id in skip:
             continue
+        ids[(row.source_system, row.source_id)] = row.id
         profile = Profile.from_json(row.profile)
         if profile is None:
             stale.append(row.id)
@@ -48,7 +52,46 @@ def load_candidates(conn: Connection, profiles: Iterable[Profile],
             members[row.master_id].append(Member((row.source_system, row.source_id), profile))
     for master, member in _refresh_profiles(conn, stale):
         members[master].append(member)
-    return Candidates(index, members, established=masters)
+    candidates = Candidates(index, members, established=masters,
+                            max_key_masters=max_key_records)
+    candidates.rejected = _rejected(conn, ids, skip)
+    return candidates, ids
+
+
+def key_index(conn: Connection, keys: list[str], limit: int) -> dict[str, set[str]]:
+    """Key -> masters holding it, for the keys held by at most ``limit`` records."""
+    index: dict[str, set[str]] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        parts = [select(literal(k).label("k"), _bk.master_id).where(_bk.key == k)
+                 .limit(limit + 1).subquery().select()
+                 for k in keys[start:start + _KEYS_PER_QUERY]]
+        rows: dict[str, list[str]] = {}
+        for key, master in conn.execute(union_all(*parts)) if parts else ():
+            rows.setdefault(key, []).append(master)
+        for key, held in rows.items():
+            if len(held) <= limit:
+                index[key] = set(held)
+    return index
+
+
+def _rejected(conn: Connection, ids: dict[Ref, int], skip: set[int]) -> set[frozenset[Ref]]:
+    """Pairs a reviewer rejected among the candidates and the batch's known records."""
+    wanted = set(ids.values()) | skip
+    if not wanted:
+        return set()
+    rp = review_pairs.c
+    pairs = [(r.record_a, r.record_b) for r in select_in(
+        conn, select(rp.record_a, rp.record_b).where(rp.status == "rejected"), rp.record_a,
+        wanted)]
+    pairs += [(r.record_a, r.record_b) for r in select_in(
+        conn, select(rp.record_a, rp.record_b).where(rp.status == "rejected"), rp.record_b,
+        wanted)]
+    if not pairs:
+        return set()
+    refs = {r.id: (r.source_system, r.source_id) for r in select_in(
+        conn, select(_sr.id, _sr.source_system, _sr.source_id), _sr.id,
+        {i for p in pairs for i in p})}
+    return {frozenset((refs[a], refs[b])) for a, b in pairs if a in refs and b in refs}
 
 
 def _refresh_profiles(conn: Connection, ids: list[int]) -> list[tuple[str, Member]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,15 +21,16 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from hub import events
 from hub.matching import Decision, DecisionKind, Incoming, Plan, Profile, plan_batch, profile_of
-from hub.matching.plan import Matcher, Policy
+from hub.matching.scoring import ProbabilisticMatcher
 from hub.records import CanonicalRecord, RawRecord
 from hub.search import search_text
 from hub.store.candidates import load_candidates
 from hub.store.dialect import lock
+from hub.store.history import MergeRecord, record_merges
 from hub.store.outbox import append
 from hub.store.sql import chunks, select_in, select_refs
 from hub.store.tables import blocking_keys, interactions, links, masters, source_records
-from hub.survivorship import Linked, build_golden
+from hub.survivorship import GoldenRules, Linked, build_golden
 
 _sr = source_records.c
 
@@ -66,8 +67,11 @@ class _Item:
 class MasterRepository:
     """Links canonical customer records to masters: matching plan + survivorship."""
 
-    def __init__(self, matcher: Matcher, policy: Policy, priority: Sequence[str]) -> None:
-        self.matcher, self.policy, self.priority = matcher, policy, tuple(priority)
+    def __init__(self, matcher: ProbabilisticMatcher, priority: GoldenRules | Sequence[str],
+                 *, max_key_records: int = 50, contradiction: float = -30.0) -> None:
+        self.matcher = matcher
+        self.priority = priority if isinstance(priority, GoldenRules) else tuple(priority)
+        self.max_key_records, self.contradiction = max_key_records, contradiction
 
     def ingest(self, conn: Connection,
                batch: Sequence[tuple[CanonicalRecord, RawRecord]]) -> BatchOutcome:
@@ -81,14 +85,21 @@ class MasterRepository:
         for chunk in chunks(sorted(changed)):
             conn.execute(delete(blocking_keys).where(blocking_keys.c.source_record_id
                                                      .in_(chunk)))
-        candidates = load_candidates(conn, (i.profile for i in items), changed)
+        candidates, record_ids = load_candidates(conn, (i.profile for i in items), changed,
+                                                 self.max_key_records)
         plan = plan_batch([Incoming(i.record.ref, i.profile, i.current) for i in items],
-                          candidates, matcher=self.matcher, policy=self.policy,
-                          new_id=new_master_id)
+                          candidates, matcher=self.matcher, new_id=new_master_id,
+                          contradiction=self.contradiction)
         out.added = sum(1 for i in items if i.row_id is None)
         out.changed = len(items) - out.added
         now = datetime.now(UTC)
-        self._apply(conn, items, plan, now)
+        self._apply(conn, items, plan, now, record_ids)
+        if plan.reviews:
+            from hub.store.review import add_pairs  # review merges through this module
+
+            record_ids.update((i.record.ref, i.row_id) for i in items if i.row_id is not None)
+            add_pairs(conn, [(record_ids[r.a], record_ids[r.b], r.evidence.score,
+                              r.evidence.to_json()) for r in plan.reviews])
         out.linked = sum(1 for i in items if i.decision and i.decision.kind is
                          DecisionKind.JOINED and i.master != i.current)
         out.created, out.merged = plan.created, len(plan.merges)
@@ -117,13 +128,15 @@ class MasterRepository:
             conn.execute(update(source_records).where(_sr.id == bindparam("b_id")), rehash)
         return items
 
-    def _apply(self, conn: Connection, items: list[_Item], plan: Plan, now: datetime) -> None:
+    def _apply(self, conn: Connection, items: list[_Item], plan: Plan, now: datetime,
+               record_ids: dict[tuple[str, str], int]) -> None:
         for item, decision in zip(items, plan.decisions, strict=True):
             item.decision, item.master = decision, decision.master
         if plan.created:
             conn.execute(insert(masters), [
                 {"id": m, "status": "active", "version": 0, "golden": {}, "search_text": "",
                  "created_at": now, "updated_at": now} for m in plan.created])
+        self._move(conn, plan, record_ids, now)
         moved = self._merge(conn, plan, now)
         new = [i for i in items if i.row_id is None]
         if new:
@@ -140,6 +153,22 @@ class MasterRepository:
         if keys:
             conn.execute(insert(blocking_keys), keys)
         conn.execute(insert(links), [*moved, *(_link(i, now) for i in items)])
+
+    @staticmethod
+    def _move(conn: Connection, plan: Plan, record_ids: dict[tuple[str, str], int],
+              now: datetime) -> None:
+        """Stored records a settled conflict moved to another master (hub.matching.plan)."""
+        if not plan.moves:
+            return
+        rows = [{"b_id": record_ids[m.ref], "b_master": m.target} for m in plan.moves]
+        for table, column in ((source_records, _sr.id),
+                              (blocking_keys, blocking_keys.c.source_record_id)):
+            conn.execute(update(table).where(column == bindparam("b_id"))
+                         .values(master_id=bindparam("b_master")), rows)
+        conn.execute(insert(links), [
+            {"source_record_id": record_ids[m.ref], "master_id": m.target,
+             "decision": "moved", "evidence": {**m.evidence.to_json(), "moved_from": m.source},
+             "decided_at": now} for m in plan.moves])
 
     def _merge(self, conn: Connection, plan: Plan, now: datetime) -> list[dict[str, Any]]:
         """Move absorbed masters' records to their survivor; return their link rows.
@@ -169,6 +198,9 @@ class MasterRepository:
         conn.execute(update(masters).where(masters.c.id == bindparam("b_old"))
                      .values(status="merged", merged_into=bindparam("b_new"), updated_at=now),
                      by_master)
+        record_merges(conn, [MergeRecord(m.survivor, m.absorbed, [
+            r.id for r in moved if r.master_id == m.absorbed], "auto", why[m.absorbed], now)
+            for m in plan.merges])
         return [{"source_record_id": r.id, "master_id": survivor_of[r.master_id],
                  "decision": "merged", "evidence": why[r.master_id], "decided_at": now}
                 for r in moved]
@@ -197,21 +229,34 @@ class MasterRepository:
         self._publish(conn, set(closed), [], set(), {}, now, closed)
         return len(rows)
 
+    def rebuild(self, conn: Connection, masters: set[str], *, created: Iterable[str] = (),
+                merged: dict[str, list[str]] | None = None,
+                unmerged: dict[str, str] | None = None, now: datetime | None = None) -> int:
+        """Rebuild the golden records of ``masters`` from their open records and append
+        one event each (``customer.created`` for ``created``, ``customer.merged`` for
+        survivor -> absorbed ids in ``merged``, ``customer.unmerged`` for restored id ->
+        its former survivor in ``unmerged``, else ``customer.updated``); how many."""
+        return self._publish(conn, set(masters), [], set(created), merged or {},
+                             now or datetime.now(UTC), {}, unmerged)
+
     def _rebuild(self, conn: Connection, items: list[_Item], plan: Plan,
                  now: datetime) -> int:
         """Recompute the golden records of the masters the plan touched; append events."""
         absorbed = {m.absorbed: m.survivor for m in plan.merges}
         touched = {i.master for i in items} | {absorbed.get(i.current, i.current)
                                                for i in items if i.current}
+        touched |= {absorbed.get(m, m) for move in plan.moves
+                    for m in (move.source, move.target)}
         return self._publish(conn, touched, items, set(plan.created), plan.absorbed_by(),
                              now, {})
 
     def _publish(self, conn: Connection, touched: set[str], items: list[_Item],
                  created: set[str], merged_ids: dict[str, list[str]], now: datetime,
-                 closed: dict[str, list[tuple[str, str]]]) -> int:
+                 closed: dict[str, list[tuple[str, str]]],
+                 unmerged: dict[str, str] | None = None) -> int:
         """Rebuild the golden records of ``touched`` masters from their open records and
         append one event each; how many events."""
-        linked = self._linked(conn, touched, items)
+        linked = self._linked(conn, touched, items, now)
         versions = dict(select_in(conn, select(masters.c.id, masters.c.version), masters.c.id,
                                   touched))
         new_events, updates = [], []
@@ -225,6 +270,9 @@ class MasterRepository:
                             "status": status})
             if master in created:
                 new_events.append(events.customer_created(master, version, golden))
+            elif unmerged and master in unmerged:
+                new_events.append(events.customer_unmerged(master, version, status, golden,
+                                                           unmerged[master]))
             elif master in merged_ids:
                 new_events.append(events.customer_merged(master, version, golden,
                                                          merged_ids[master]))
@@ -237,7 +285,7 @@ class MasterRepository:
         return len(new_events)
 
     def _linked(self, conn: Connection, touched: set[str],
-                items: list[_Item]) -> dict[str, list[Linked]]:
+                items: list[_Item], now: datetime) -> dict[str, list[Linked]]:
         """Every record of ``touched`` masters: the batch's from memory, others read once."""
         mine = {i.row_id for i in items}
         linked: dict[str, list[Linked]] = {}
@@ -250,11 +298,12 @@ class MasterRepository:
                 rec = CanonicalRecord.from_json(row.source_system, row.source_id,
                                                 row.content_hash, row.canonical)
                 linked.setdefault(row.master_id, []).append(
-                    Linked(rec, (0, row.received_at, row.id)))
+                    Linked(rec, (0, row.received_at, row.id), row.received_at))
         # The batch's records are their masters' newest: after every stored one, by id
         # among themselves (so no stored time is ever compared with another kind).
         for item in items:
-            linked.setdefault(item.master, []).append(Linked(item.record, (1, 0, item.row_id)))
+            linked.setdefault(item.master, []).append(
+                Linked(item.record, (1, 0, item.row_id), now))
         return linked
 
 

@@ -32,7 +32,7 @@ masters = Table(
     "masters",
     metadata,
     Column("id", String(26), primary_key=True),
-    Column("status", String(16), nullable=False, default="active"),  # active|merged|retired
+    Column("status", String(16), nullable=False, default="active"),  # active|merged|retired|erased
     Column("merged_into", String(26), nullable=True),
     Column("version", Integer, nullable=False),
     Column("golden", JSON, nullable=False),   # field -> {"value", "source_system", "source_id"}
@@ -73,7 +73,7 @@ links = Table(
     Column("source_record_id", _SeqId, ForeignKey("source_records.id", ondelete="CASCADE"),
            nullable=False),
     Column("master_id", String(26), nullable=False),
-    Column("decision", String(16), nullable=False),   # new | joined | kept | merged | moved
+    Column("decision", String(16), nullable=False),   # new|joined|kept|merged|moved|unmerged
     Column("evidence", JSON, nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Index("ix_links_record", "source_record_id", "id"),

@@ -1,6 +1,9 @@
 """Helpers for tests and benchmarks, ours and those of code that embeds Peyvand.
 
 * ``write_synthetic_csv`` and ``pairwise_f1``: seeded customers with the truth about them.
+* ``persian_people`` (``hub.testing.people``): seeded Persian/Latin records from five
+  sources, households and namesakes, with the truth; ``pairwise`` and ``bcubed``
+  (``hub.testing.metrics``) score a clustering against it.
 * ``record`` and ``ingest``: canonical records into a store without a pipeline.
 * ``project``: a project folder (config, pipelines, mappings) and the Hub on it.
 * ``hub.testing.conformance.AdapterConformance``: the suite every adapter's tests
@@ -15,14 +18,16 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from hub.app import Hub
-from hub.matching import MatchSettings, NationalCodeVeto
+from hub.matching import MatchSettings
 from hub.records import CanonicalRecord, RawRecord, Target, Value
 from hub.store.engine import unit_of_work
 from hub.store.master import BatchOutcome, MasterRepository
+from hub.testing.metrics import bcubed, pairwise
+from hub.testing.people import persian_people
 from hub.testing.synthetic import national_code, pairwise_f1, write_synthetic_csv
 
-__all__ = ["ingest", "national_code", "pairwise_f1", "project", "record",
-           "write_synthetic_csv"]
+__all__ = ["bcubed", "ingest", "national_code", "pairwise", "pairwise_f1", "persian_people",
+           "project", "record", "write_synthetic_csv"]
 
 
 def project(root: Path, pipelines: Mapping[str, tuple[str, str, str]],
@@ -64,7 +69,9 @@ def ingest(engine: Engine, batch: Sequence[tuple[CanonicalRecord, RawRecord]],
            priority: Sequence[str] = (), matching: MatchSettings | None = None
            ) -> BatchOutcome:
     """Match and commit ``batch`` in one unit of work, as a pipeline's commit does."""
-    repo = MasterRepository((matching or MatchSettings()).matcher(), NationalCodeVeto(),
-                            priority)
+    settings = matching or MatchSettings()
+    repo = MasterRepository(settings.matcher(), priority,
+                            max_key_records=settings.max_key_records,
+                            contradiction=settings.contradiction)
     with unit_of_work(engine, "ingesting a test batch") as conn:
         return repo.ingest(conn, batch)

@@ -9,11 +9,10 @@ from hub.matching import (
     Candidates,
     DecisionKind,
     Incoming,
+    MatchSettings,
     Member,
-    NationalCodeVeto,
     Plan,
     Profile,
-    RuleMatcher,
     plan_batch,
 )
 
@@ -22,8 +21,8 @@ Make = Callable[..., Profile]
 
 def _plan(incoming: list[Incoming], candidates: Candidates | None = None) -> Plan:
     ids = (f"N{n:03d}" for n in itertools.count(1))
-    return plan_batch(incoming, candidates or Candidates(), matcher=RuleMatcher(),
-                      policy=NationalCodeVeto(), new_id=lambda: next(ids))
+    return plan_batch(incoming, candidates or Candidates(), matcher=MatchSettings().matcher(),
+                      new_id=lambda: next(ids))
 
 
 def _stored(*masters: tuple[str, list[tuple[str, Profile]]]) -> Candidates:
@@ -46,7 +45,7 @@ def test_duplicates_within_a_batch_become_one_master(profile: Make) -> None:
     assert [(d.master, d.kind) for d in plan.decisions] == [
         ("N001", DecisionKind.NEW), ("N001", DecisionKind.JOINED), ("N002", DecisionKind.NEW)]
     evidence = plan.decisions[1].evidence
-    assert evidence is not None and evidence.rule == "same mobile"
+    assert evidence is not None and evidence.levels["mobile"] == "exact"
     assert evidence.record == ("erp", "1")   # which record it matched
     assert plan.merges == []
 
@@ -66,7 +65,7 @@ def test_a_bridge_merges_into_the_oldest_master(profile: Make) -> None:
                                                  mobile="+989351112233"))], stored)
     assert plan.decisions[0].master == "C1"   # ids are time-ordered: C1 is older
     assert [(m.survivor, m.absorbed, m.by) for m in plan.merges] == [("C1", "C2", ("web", "b"))]
-    assert plan.merges[0].evidence.rule == "same e-mail"
+    assert plan.merges[0].evidence.levels["email"] == "exact"
     assert plan.absorbed_by() == {"C1": ["C2"]}
 
 
@@ -110,6 +109,9 @@ def test_two_national_codes_never_end_on_one_master(profile: Make) -> None:
     plan = _plan([bridge], _stored(*[(m, [(r.ref[1], r.profile) for r in rs])
                                      for m, rs in stored.members.items()]))
     assert plan.decisions[0].master == "C1" and plan.merges == []
+    # The refused merge is a question for a person: the bridge and the other master.
+    assert {r.a for r in plan.reviews} == {("web", "a")}
+    assert {r.b for r in plan.reviews} <= {("erp", "2"), ("erp", "3")}   # the son's
 
 
 def test_a_changed_record_without_a_match_keeps_its_master(profile: Make) -> None:
