@@ -122,7 +122,8 @@ class Hub:
         m = self.config.matching
         return MasterRepository(self.matcher, self.config.survivorship.golden_rules(),
                                 max_key_records=m.max_key_records,
-                                contradiction=m.contradiction)
+                                contradiction=m.contradiction,
+                                key_prefixes=m.key_prefixes())
 
     def sink(self) -> StoreSink:
         return StoreSink(self.engine, self.masters())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from hub.matching.compare import COMPARISONS, INDEX
 from hub.matching.evidence import Evidence
 from hub.matching.model import Model, load_model
 from hub.matching.plan import (
@@ -25,7 +26,7 @@ from hub.matching.plan import (
     Review,
     plan_batch,
 )
-from hub.matching.profile import Profile, profile_of
+from hub.matching.profile import KEY_KINDS, Profile, profile_of
 from hub.matching.scoring import ProbabilisticMatcher
 
 __all__ = ["Candidates", "Decision", "DecisionKind", "Evidence", "Incoming", "MatchSettings",
@@ -48,6 +49,11 @@ class MatchSettings:
             candidates, so finding them costs the same whatever the size of the store.
         contradiction: bits at or below which a pair of records contradicts a merge of
             their clusters (a weak link does not merge two clusters that disagree).
+        comparisons: the comparisons to use (``hub.matching.compare.COMPARISONS``
+            names); all when empty.
+        blocking: the blocking key kinds that find candidates (``KEY_KINDS``); all when
+            empty. Every key is stored whatever this says, so changing it needs no
+            re-keying.
     """
 
     section: ClassVar[str] = "matching"
@@ -56,9 +62,15 @@ class MatchSettings:
     review_probability: float = 0.8
     max_key_records: int = 50
     contradiction: float = -30.0
+    comparisons: tuple[str, ...] = ()
+    blocking: tuple[str, ...] = ()
 
     def problems(self) -> list[str]:
-        out = []
+        out = [f"matching.comparisons: no comparison {name!r}; there are "
+               f"{', '.join(c.name for c in COMPARISONS)}"
+               for name in self.comparisons if name not in INDEX]
+        out += [f"matching.blocking: no key kind {name!r}; there are {', '.join(KEY_KINDS)}"
+                for name in self.blocking if name not in KEY_KINDS]
         if not 0.5 <= self.match_probability < 1:
             out.append("matching.match_probability: must be at least 0.5 and below 1")
         if not 0 < self.review_probability <= self.match_probability:
@@ -73,5 +85,10 @@ class MatchSettings:
 
     def matcher(self, config_dir: Path | None = None) -> ProbabilisticMatcher:
         path = self.model_path(config_dir) if config_dir is not None else None
+        off = frozenset(c.name for c in COMPARISONS) - set(self.comparisons) \
+            if self.comparisons else frozenset()
         return ProbabilisticMatcher(load_model(path), self.match_probability,
-                                    self.review_probability)
+                                    self.review_probability, off=off)
+
+    def key_prefixes(self) -> tuple[str, ...]:
+        return tuple(KEY_KINDS[k] for k in self.blocking if k in KEY_KINDS)

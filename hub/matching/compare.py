@@ -66,7 +66,8 @@ GIVEN, FAMILY = INDEX["given_name"], INDEX["family_name"]
 
 @functools.lru_cache(maxsize=131072)
 def _skeleton(part: str) -> str:
-    return skeleton(part).replace(" ", "")
+    # A final ه is often not written in Latin (فاطمه / Fateme, زهره / Zohre).
+    return "".join(t.removesuffix("H") or t for t in skeleton(part).split(" "))
 
 
 _OPTIONAL = frozenset(("سید", "سیده", "seyed", "seyyed", "sayed", "seyedeh"))

@@ -35,7 +35,7 @@ TF_FIELDS = ("given_name", "family_name", "email", "mobile", "landline")
 # Default m and u per level, "missing" left out (it weighs nothing), in COMPARISONS order.
 # u is the chance that two records of different people, drawn at random, reach the
 # level; the prior is the chance that two random records are one person, for a store of
-# about a hundred thousand customer records.
+# about ten thousand customer records (train the model for a bigger one).
 _DEFAULT: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "given_name": ((.74, .06, .05, .10, .05), (.03, .01, .04, .005, .915)),
     "family_name": ((.76, .06, .04, .10, .04), (.01, .005, .02, .003, .962)),
@@ -50,7 +50,7 @@ _DEFAULT: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "city": ((.88, .06, .06), (.10, .02, .88)),
     "province": ((.95, .05), (.30, .70)),
 }
-_DEFAULT_PRIOR = 1e-5   # two random records of a 100k store: about one pair in 100,000
+_DEFAULT_PRIOR = 1e-4   # two random records of a 10k store: about one pair in 10,000
 
 
 def value_hash(value: str) -> str:

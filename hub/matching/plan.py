@@ -83,6 +83,7 @@ class Candidates:
             are time-ordered) survives a merge.
         rejected: pairs of records a reviewer said are two people.
         max_key_masters: a key held by more masters than this stops proposing them.
+        key_prefixes: the blocking key kinds used to find candidates (all when empty).
     """
 
     index: dict[str, set[str]] = field(default_factory=dict)
@@ -90,6 +91,7 @@ class Candidates:
     established: set[str] = field(default_factory=set)
     rejected: set[frozenset[Ref]] = field(default_factory=set)
     max_key_masters: int = 50
+    key_prefixes: tuple[str, ...] = ()   # the key kinds that propose candidates (all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +234,7 @@ class _Planner:
         """Each candidate master scored by its best record, best first; and the masters
         a member of which vetoes the record while another matches it (a conflict)."""
         masters: set[str] = set()
-        for key in item.profile.all_keys():
+        for key in item.profile.lookup_keys(self.c.key_prefixes):
             held = self.c.index.get(key, ())
             if len(held) <= self.c.max_key_masters:
                 masters.update(self.find(m) for m in held)

@@ -23,6 +23,10 @@ from hub.standardize.persian_text import text_key
 from hub.standardize.person_names import compact_key, name_key, skeleton
 
 VERSION = 3
+# Blocking key kinds as config names them (matching.blocking) and their prefixes.
+KEY_KINDS = {"national_code": "nc:", "email": "em:", "mobile": "mo:", "document": "id:",
+             "birth_date": "bd:", "postal_code": "pc:", "name_birth_year": "sy:",
+             "name_postal_code": "sp:", "name_landline": "sl:", "name_city": "sc:"}
 # Identifiers that name a person anywhere; a customer number only within its system.
 PERSONAL_SCHEMES = ("passport", "tax-id", "social-security", "driving-licence")
 
@@ -88,7 +92,13 @@ class Profile:
         return keys
 
     def all_keys(self) -> list[str]:
+        """Every key, as stored (interactions find their customer by em: and mo:)."""
         return self.exact_keys() + self.fuzzy_keys()
+
+    def lookup_keys(self, prefixes: tuple[str, ...] = ()) -> list[str]:
+        """The keys that propose candidates: those of ``prefixes`` (all when empty)."""
+        keys = self.all_keys()
+        return [k for k in keys if k.startswith(prefixes)] if prefixes else keys
 
     def skeleton_tokens(self) -> list[str]:
         return [t for t in self.skeleton.split(" ") if t]

@@ -51,8 +51,10 @@ class ProbabilisticMatcher:
     or above ``review`` bits goes to a person."""
 
     def __init__(self, model: Model, match_probability: float = 0.99,
-                 review_probability: float = 0.8) -> None:
+                 review_probability: float = 0.8, *, off: frozenset[str] = frozenset()
+                 ) -> None:
         self.model = model
+        self.off = frozenset(INDEX[name] for name in off)   # comparisons not used
         self.match, self.review = bits(match_probability), bits(review_probability)
         self.thresholds = (match_probability, review_probability)
 
@@ -60,6 +62,8 @@ class ProbabilisticMatcher:
         if a.national_code and b.national_code and a.national_code != b.national_code:
             return Scored(VETO, (), False, "different national codes")
         levels, swapped = compare(a, b)
+        if self.off:
+            levels = tuple(MISSING if i in self.off else lvl for i, lvl in enumerate(levels))
         total = self.model.prior_bits + sum(w for w, _ in self.weights(a, b, levels))
         if levels[_NATIONAL] == 1 and not self._names_contradict(levels):
             return Scored(max(total, self.match), levels, swapped, "same national code")

@@ -63,14 +63,13 @@ SESSIONS = (
 
 def candidate_pairs(profiles: Sequence[Profile], max_key_records: int,
                     max_pairs: int, rng: random.Random,
-                    prefixes: tuple[str, ...] | None = None) -> list[tuple[int, int]]:
+                    prefixes: tuple[str, ...] = ()) -> list[tuple[int, int]]:
     """Pairs of records sharing a blocking key (of ``prefixes``, when given) held by at
     most ``max_key_records``."""
     groups: dict[str, list[int]] = {}
     for i, p in enumerate(profiles):
-        for key in p.all_keys():
-            if prefixes is None or key.startswith(prefixes):
-                groups.setdefault(key, []).append(i)
+        for key in p.lookup_keys(prefixes):
+            groups.setdefault(key, []).append(i)
     pairs: set[tuple[int, int]] = set()
     for members in groups.values():
         if 1 < len(members) <= max_key_records:

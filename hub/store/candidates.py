@@ -11,10 +11,11 @@ profile definition) gets it computed from its canonical record and written back,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, literal, select, union_all, update
+from sqlalchemy import Connection, TextClause, bindparam, select, text, update
 
 from hub.matching import Candidates, Member, Profile, profile_of
 from hub.records import CanonicalRecord
@@ -29,10 +30,11 @@ Ref = tuple[str, str]
 
 
 def load_candidates(conn: Connection, profiles: Iterable[Profile], skip: set[int],
-                    max_key_records: int = 50) -> tuple[Candidates, dict[Ref, int]]:
+                    max_key_records: int = 50, key_prefixes: tuple[str, ...] = ()
+                    ) -> tuple[Candidates, dict[Ref, int]]:
     """Candidates for records with ``profiles``, and the row id of every member; records
     with ids in ``skip`` (the batch's own, being matched again) are left out."""
-    index = key_index(conn, sorted({k for p in profiles for k in p.all_keys()}),
+    index = key_index(conn, sorted({k for p in profiles for k in p.lookup_keys(key_prefixes)}),
                       max_key_records)
     masters = set().union(*index.values()) if index else set()
     members: dict[str, list[Member]] = {m: [] for m in masters}
@@ -53,7 +55,7 @@ def load_candidates(conn: Connection, profiles: Iterable[Profile], skip: set[int
     for master, member in _refresh_profiles(conn, stale):
         members[master].append(member)
     candidates = Candidates(index, members, established=masters,
-                            max_key_masters=max_key_records)
+                            max_key_masters=max_key_records, key_prefixes=key_prefixes)
     candidates.rejected = _rejected(conn, ids, skip)
     return candidates, ids
 
@@ -62,16 +64,26 @@ def key_index(conn: Connection, keys: list[str], limit: int) -> dict[str, set[st
     """Key -> masters holding it, for the keys held by at most ``limit`` records."""
     index: dict[str, set[str]] = {}
     for start in range(0, len(keys), _KEYS_PER_QUERY):
-        parts = [select(literal(k).label("k"), _bk.master_id).where(_bk.key == k)
-                 .limit(limit + 1).subquery().select()
-                 for k in keys[start:start + _KEYS_PER_QUERY]]
+        chunk = keys[start:start + _KEYS_PER_QUERY]
+        params: dict[str, Any] = {f"k{n}": key for n, key in enumerate(chunk)}
+        params["lim"] = limit + 1
         rows: dict[str, list[str]] = {}
-        for key, master in conn.execute(union_all(*parts)) if parts else ():
+        for key, master in conn.execute(_limited_union(len(chunk)), params):
             rows.setdefault(key, []).append(master)
         for key, held in rows.items():
             if len(held) <= limit:
                 index[key] = set(held)
     return index
+
+
+@functools.lru_cache(maxsize=64)
+def _limited_union(n: int) -> TextClause:
+    """One statement reading up to :lim rows of each of n keys, each through the index
+    (a textual statement: building it with the expression language cost more than the
+    queries themselves)."""
+    return text(" UNION ALL ".join(
+        f"SELECT * FROM (SELECT CAST(:k{i} AS VARCHAR(200)) AS k, master_id "
+        f"FROM blocking_keys WHERE key = :k{i} LIMIT :lim) AS t{i}" for i in range(n)))
 
 
 def _rejected(conn: Connection, ids: dict[Ref, int], skip: set[int]) -> set[frozenset[Ref]]:

@@ -68,8 +68,9 @@ class MasterRepository:
     """Links canonical customer records to masters: matching plan + survivorship."""
 
     def __init__(self, matcher: ProbabilisticMatcher, priority: GoldenRules | Sequence[str],
-                 *, max_key_records: int = 50, contradiction: float = -30.0) -> None:
-        self.matcher = matcher
+                 *, max_key_records: int = 50, contradiction: float = -30.0,
+                 key_prefixes: tuple[str, ...] = ()) -> None:
+        self.matcher, self.key_prefixes = matcher, key_prefixes
         self.priority = priority if isinstance(priority, GoldenRules) else tuple(priority)
         self.max_key_records, self.contradiction = max_key_records, contradiction
 
@@ -86,7 +87,7 @@ class MasterRepository:
             conn.execute(delete(blocking_keys).where(blocking_keys.c.source_record_id
                                                      .in_(chunk)))
         candidates, record_ids = load_candidates(conn, (i.profile for i in items), changed,
-                                                 self.max_key_records)
+                                                 self.max_key_records, self.key_prefixes)
         plan = plan_batch([Incoming(i.record.ref, i.profile, i.current) for i in items],
                           candidates, matcher=self.matcher, new_id=new_master_id,
                           contradiction=self.contradiction)

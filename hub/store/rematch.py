@@ -79,7 +79,8 @@ def plan_rematch(conn: Connection, repo: MasterRepository) -> RematchDiff:
     labels = itertools.count(1)
     plan = plan_batch([Incoming(ref, p) for _, ref, _, p in rows],
                       Candidates(rejected=_rejected(conn, diff.refs),
-                                 max_key_masters=repo.max_key_records),
+                                 max_key_masters=repo.max_key_records,
+                                 key_prefixes=repo.key_prefixes),
                       matcher=repo.matcher, new_id=lambda: f"T{next(labels):09d}",
                       contradiction=repo.contradiction)
     clusters: dict[str, list[int]] = {}

@@ -72,6 +72,7 @@ def ingest(engine: Engine, batch: Sequence[tuple[CanonicalRecord, RawRecord]],
     settings = matching or MatchSettings()
     repo = MasterRepository(settings.matcher(), priority,
                             max_key_records=settings.max_key_records,
-                            contradiction=settings.contradiction)
+                            contradiction=settings.contradiction,
+                            key_prefixes=settings.key_prefixes())
     with unit_of_work(engine, "ingesting a test batch") as conn:
         return repo.ingest(conn, batch)

@@ -85,3 +85,23 @@ def test_profiles_survive_the_store_round_trip(profile: Make) -> None:
     assert type(p).from_json(p.to_json()) == p
     assert type(p).from_json([0, *p.to_json()[1:]]) is None   # another version: recompute
     assert type(p).from_json(None) is None
+
+
+def test_comparisons_and_blocking_are_chosen_in_config(profile: Make) -> None:
+    a = profile(name="علی کریمی", birth="1986-07-03")
+    b = profile(name="علی کریمی", birth="1986-07-03")
+    without_birth = MatchSettings(comparisons=("given_name", "family_name")).matcher()
+    assert without_birth.score(a, b).levels[2] == 0          # birth date: not compared
+    assert without_birth.score(a, b).score < MATCHER.score(a, b).score
+    settings = MatchSettings(blocking=("email", "name_birth_year"))
+    assert settings.key_prefixes() == ("em:", "sy:")
+    c = profile(name="علی کریمی", birth="1986-07-03", mobile="+989121234567",
+                email="ali@x.ir")
+    assert [k[:3] for k in c.lookup_keys(settings.key_prefixes())] == ["em:", "sy:"]
+    assert MatchSettings(comparisons=("shoe_size",), blocking=("fax",)).problems() == [
+        "matching.comparisons: no comparison 'shoe_size'; there are given_name, "
+        "family_name, birth_date, national_code, identifier, email, mobile, landline, "
+        "postal_code, street, city, province",
+        "matching.blocking: no key kind 'fax'; there are national_code, email, mobile, "
+        "document, birth_date, postal_code, name_birth_year, name_postal_code, "
+        "name_landline, name_city"]
