@@ -101,8 +101,8 @@ def test_a_passport_number_links_two_records_of_one_person(tmp_path: Path) -> No
     assert hub.count_customers() == 1
     [view] = [hub.customer(s.id) for s in hub.search("Smith")]
     assert view is not None
-    assert [(r.source_id, (r.evidence or {}).get("rule")) for r in view.records] == [
-        ("1", None), ("2", "same passport")]
+    assert [(r.source_id, (r.evidence or {}).get("levels", {}).get("identifier"))
+            for r in view.records] == [("1", None), ("2", "exact")]
 
 
 def test_person_or_organization_is_decided_per_row(tmp_path: Path) -> None:

@@ -73,6 +73,7 @@ def _skeleton(part: str) -> str:
 _OPTIONAL = frozenset(("سید", "سیده", "seyed", "seyyed", "sayed", "seyedeh"))
 
 
+@functools.lru_cache(maxsize=262144)
 def name_level(x: str, y: str) -> int:
     """How two name parts (given or family, name_key form) agree.
 
@@ -90,6 +91,8 @@ def name_level(x: str, y: str) -> int:
         return 1
     latin_x, latin_y = _latin(x), _latin(y)
     if latin_x and latin_y:
+        if min(len(cx), len(cy)) == 1 and cx[0] == cy[0]:
+            return 3   # an initial: J. Smith
         jw = JaroWinkler.similarity(cx, cy)
         if jw >= 0.92:
             return 2
@@ -156,6 +159,7 @@ def _date(iso: str) -> date | None:
         return None
 
 
+@functools.lru_cache(maxsize=65536)
 def _other_calendar(d: date) -> tuple[int, int, int] | None:
     """The Jalali digits of a Gregorian date: 1988-10-23 -> 1367-08-01."""
     try:
