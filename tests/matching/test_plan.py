@@ -138,3 +138,38 @@ def test_namesakes_and_families_stay_apart(profile: Make) -> None:
         Incoming(("erp", "4"), profile(name="مریم رضایی", nc="1583250689",
                                        mobile="+989121230000"))])
     assert len(plan.created) == 4
+
+
+def test_a_conflict_is_settled_the_same_whatever_the_order(profile: Make) -> None:
+    # r2 links r1 (e-mail, birth date) and r3 (mobile); r1 and r3 hold two national
+    # codes. Greedy joining would follow the arrival order; the strongest links decide.
+    records = {
+        "r1": profile(name="رضا یزدانی", nc="0076229645", email="reza@x.ir",
+                      birth="1980-03-21"),
+        "r2": profile(name="رضا یزدانی", email="reza@x.ir", mobile="+989351112233",
+                      birth="1980-03-21"),
+        "r3": profile(name="رضا یزدانی", nc="1583250689", mobile="+989351112233")}
+    outcomes = set()
+    for order in itertools.permutations(records):
+        plan = _plan([Incoming(("erp", sid), records[sid]) for sid in order])
+        masters: dict[str, set[str]] = {}
+        for d in plan.decisions:
+            masters.setdefault(d.master, set()).add(d.ref[1])
+        outcomes.add(frozenset(frozenset(m) for m in masters.values()))
+        refused = {frozenset((r.a[1], r.b[1])) for r in plan.reviews}
+        assert refused <= {frozenset(("r2", "r3")), frozenset(("r1", "r3"))}
+    assert outcomes == {frozenset({frozenset({"r1", "r2"}), frozenset({"r3"})})}
+
+
+def test_a_settled_conflict_moves_a_stored_record(profile: Make) -> None:
+    # Stored: r3 with r2 (they share the mobile). r1 arrives with r2's e-mail and birth
+    # date but another national code than r3: r2 belongs with r1. The larger cluster,
+    # r1 and r2, keeps the id; r3 moves to a new customer.
+    r1 = profile(name="رضا یزدانی", nc="0076229645", email="reza@x.ir", birth="1980-03-21")
+    r2 = profile(name="رضا یزدانی", email="reza@x.ir", mobile="+989351112233",
+                 birth="1980-03-21")
+    r3 = profile(name="رضا یزدانی", nc="1583250689", mobile="+989351112233")
+    plan = _plan([Incoming(("erp", "r1"), r1)], _stored(("C1", [("r3", r3), ("r2", r2)])))
+    [move] = plan.moves
+    assert (move.ref, move.source) == (("erp", "r3"), "C1") and move.target in plan.created
+    assert plan.decisions[0].master == "C1"
