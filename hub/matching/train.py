@@ -36,7 +36,7 @@ from hub.matching.profile import Profile
 from hub.matching.scoring import is_gated
 
 Pattern = tuple[int, ...]
-RANDOM_PAIRS = 300_000
+RANDOM_PAIRS = 150_000
 ANCHOR_RECALL = 0.8   # share of true pairs the anchor rules are taken to find
 _EXACT = 1
 
@@ -99,7 +99,7 @@ def random_u(profiles: Sequence[Profile], rng: random.Random, pairs: int = RANDO
         for i, level in enumerate(pattern):
             if not (gated and COMPARISONS[i].shared):
                 counts[i][level] += 1
-    floor = 1 / (pairs * 10)   # a level never seen by chance is rare, not impossible
+    floor = 1e-7   # a level never seen by chance is rare (one in ten million), not impossible
     return [[0.0, *(max(x, floor) for x in smoothed(row[1:]))] for row in counts]
 
 
@@ -177,7 +177,7 @@ def train(profiles: Sequence[Profile], base: Model, *, max_key_records: int = 50
         raise TrainingError(f"training needs at least 100 customer records; the store holds "
                             f"{len(profiles)}. Keep the current model until there are more.")
     rng = random.Random(seed)
-    u = random_u(profiles, rng, min(RANDOM_PAIRS, 50 * len(profiles)))
+    u = random_u(profiles, rng, min(RANDOM_PAIRS, 10 * len(profiles) + 10_000))
     seen: dict[tuple[int, int], Pattern] = {}   # every candidate pair, compared once
 
     def patterns_of(pairs: list[tuple[int, int]]) -> Counter[Pattern]:

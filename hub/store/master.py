@@ -248,18 +248,25 @@ class MasterRepository:
                                                for i in items if i.current}
         touched |= {absorbed.get(m, m) for move in plan.moves
                     for m in (move.source, move.target)}
+        # Masters made by this batch hold only its records (unless a settled conflict moved
+        # stored ones there): nothing to read back for them.
+        fresh = set(plan.created) - {m.target for m in plan.moves}
         return self._publish(conn, touched, items, set(plan.created), plan.absorbed_by(),
-                             now, {})
+                             now, {}, fresh=fresh)
 
     def _publish(self, conn: Connection, touched: set[str], items: list[_Item],
                  created: set[str], merged_ids: dict[str, list[str]], now: datetime,
                  closed: dict[str, list[tuple[str, str]]],
-                 unmerged: dict[str, str] | None = None) -> int:
+                 unmerged: dict[str, str] | None = None, *, fresh: set[str] | None = None
+                 ) -> int:
         """Rebuild the golden records of ``touched`` masters from their open records and
-        append one event each; how many events."""
-        linked = self._linked(conn, touched, items, now)
-        versions = dict(select_in(conn, select(masters.c.id, masters.c.version), masters.c.id,
-                                  touched))
+        append one event each; how many events. ``fresh`` masters (version 0) hold only
+        the batch's records."""
+        fresh = fresh or set()
+        linked = self._linked(conn, touched - fresh, items, now)
+        versions = dict.fromkeys(fresh, 0)
+        versions.update(select_in(conn, select(masters.c.id, masters.c.version),
+                                  masters.c.id, touched - fresh))
         new_events, updates = [], []
         for master in sorted(touched):
             records = linked.get(master, [])
