@@ -188,6 +188,7 @@ def peyvand(folder: Path) -> dict[str, Any]:
             break
         sink.commit(PreparedBatch(PIPELINE, PIPELINE, Target.CUSTOMER, accepted=batch))
     matched = time.perf_counter() - start - load
+    builtin = _scores(folder, _assignments(hub))   # the built-in model, before training
     steps = _train(hub)
     seconds = matched + sum(steps.values())
     peak = peak_rss_mb()
@@ -204,7 +205,7 @@ def peyvand(folder: Path) -> dict[str, Any]:
             "trained": " + ".join(["match", *(k.removesuffix("_seconds") for k in steps)]),
             "peak_rss_mb": peak,
             "held_out": len(held), "incremental_ms": list(percentiles(single)) if held else [],
-            **_scores(folder, found)}
+            "builtin": builtin, **_scores(folder, found)}
 
 
 def _train(hub: Hub) -> dict[str, float]:

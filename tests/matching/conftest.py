@@ -22,7 +22,7 @@ def _no_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 PATHS = {"name": "name.full", "nc": "nationalCode", "email": "emails.email",
          "mobile": "phones.phone:mobile", "birth": "birthDate",
-         "postal": "addresses.address.postalCode"}
+         "postal": "addresses.address.postalCode", "city": "addresses.address.city"}
 
 
 @pytest.fixture(name="profile")

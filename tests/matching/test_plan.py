@@ -173,3 +173,25 @@ def test_a_settled_conflict_moves_a_stored_record(profile: Make) -> None:
     [move] = plan.moves
     assert (move.ref, move.source) == (("erp", "r3"), "C1") and move.target in plan.created
     assert plan.decisions[0].master == "C1"
+
+
+def test_a_weak_link_does_not_merge_two_clusters_that_disagree(profile: Make) -> None:
+    # Two people with two records each; a record with no name holds one's mobile and the
+    # other's e-mail (a typing slip, a shared inbox): it matches both masters, but every
+    # record of one contradicts every record of the other.
+    maryam = [profile(name="مریم احمدی", birth="1970-02-02", mobile="+989121110000",
+                      city="تبریز", postal="5155555555")] * 2
+    sara = [profile(name="سارا رضایی", birth="1995-09-09", email="sara@x.ir",
+                    city="شیراز")] * 2
+    matcher = MatchSettings().matcher()
+    assert matcher.score(maryam[0], sara[0]).score <= MatchSettings().contradiction
+    stored = _stored(("C1", [("m1", maryam[0]), ("m2", maryam[1])]),
+                     ("C2", [("s1", sara[0]), ("s2", sara[1])]))
+    bridge = profile(mobile="+989121110000", email="sara@x.ir")
+    plan = _plan([Incoming(("web", "x"), bridge)], stored)
+    assert plan.merges == [] and plan.moves == []
+    joined = plan.decisions[0].master
+    other = {"C1": {"s1", "s2"}, "C2": {"m1", "m2"}}[joined]
+    # A person looks at the link that was refused.
+    assert plan.reviews and {r.a for r in plan.reviews} == {("web", "x")}
+    assert {r.b[1] for r in plan.reviews} <= other
