@@ -17,7 +17,7 @@ from hub.app import Hub
 from hub.matching import MatchSettings
 from hub.records import CanonicalRecord, RawRecord
 from hub.store.outbox import read
-from hub.store.tables import masters, source_records
+from hub.store.tables import blocking_keys, masters, source_records
 from hub.testing import ingest, pairwise, persian_people, record
 from hub.testing.people import FIELDS
 
@@ -209,3 +209,25 @@ def test_rematch_shows_a_diff_then_applies_it_with_stable_ids(tmp_path: Path,
             "customer.created", "customer.updated"]
     assert written == len(read(hub.engine)) - len(events)
     assert hub.rematch(dry_run=True)[0].unchanged   # matched again: nothing more to do
+
+
+def test_rematch_writes_the_keys_of_records_stored_by_an_older_version(tmp_path: Path) -> None:
+    hub = _hub_on(tmp_path)
+    ingest(hub.engine, [_rec("crm", "1", name="نرگس قاسمی", birth="1988-02-03",
+                             city="تهران")])
+    sr = source_records.c
+    with hub.engine.begin() as conn:   # as 0.3 left it: a version-2 profile, no name keys
+        conn.execute(source_records.update().values(profile=[2]))
+        conn.execute(blocking_keys.delete().where(~blocking_keys.c.key.like("bd:%")))
+    diff, _ = hub.rematch(dry_run=True)
+    assert list(diff.stale) and _keys(hub.engine) == ["bd:1988-02-03"]   # dry run: as was
+    hub.rematch(dry_run=False)
+    assert any(k.startswith("sy:") for k in _keys(hub.engine))
+    with hub.engine.connect() as conn:
+        assert conn.execute(select(sr.profile)).scalar_one()[0] == 3
+    assert hub.rematch(dry_run=True)[0].stale == {}
+
+
+def _keys(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(blocking_keys.c.key)).scalars())

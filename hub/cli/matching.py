@@ -80,6 +80,10 @@ def rematch(obj: _Ctx, dry_run: bool, as_json: bool, limit: int) -> None:
         data: dict[str, Any] = {**diff.to_json(), "dry_run": dry_run, "events": events}
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
+    if diff.stale:
+        verb = "Would write" if dry_run else "Wrote"
+        out.print(f"{verb} the profiles and blocking keys of {len(diff.stale):,} records "
+                  "stored by an older version.")
     if diff.unchanged:
         out.print(f"All {diff.records:,} records stay where they are: nothing to change.")
         return

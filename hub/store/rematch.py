@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from hub.matching import Candidates, Incoming, Profile, plan_batch, profile_of
 from hub.records import CanonicalRecord
 from hub.store.history import MergeRecord, record_merges
 from hub.store.master import MasterRepository, new_master_id
+from hub.store.sql import chunks, select_in
 from hub.store.tables import blocking_keys, interactions, links, masters, review_pairs
 from hub.store.tables import source_records as sr
 
@@ -41,6 +42,8 @@ class RematchDiff:
         merges: survivor -> masters it absorbs.
         splits: master -> the new masters its records split into.
         records: how many open records were matched.
+        stale: records whose stored profile (and so blocking keys) came from another
+            version: applying the diff writes them anew (a store upgraded from 0.3).
     """
 
     moves: dict[int, tuple[str, str]] = field(default_factory=dict)
@@ -48,34 +51,43 @@ class RematchDiff:
     splits: dict[str, list[str]] = field(default_factory=dict)
     refs: dict[int, Ref] = field(default_factory=dict)
     records: int = 0
+    stale: dict[int, Profile] = field(default_factory=dict)   # profiles of older versions
 
     @property
     def unchanged(self) -> bool:
         return not self.moves
 
     def to_json(self) -> dict[str, Any]:
-        return {"records": self.records, "moved": len(self.moves),
+        return {"records": self.records, "moved": len(self.moves), "rekeyed": len(self.stale),
                 "merges": self.merges, "splits": self.splits,
                 "moves": [{"record": "/".join(self.refs[r]), "from": a, "to": b}
                           for r, (a, b) in sorted(self.moves.items())]}
 
 
-def open_profiles(conn: Connection) -> Iterator[tuple[int, Ref, str, Profile]]:
-    """(record id, ref, master, profile) of every open customer record, oldest first."""
+def open_profiles(conn: Connection, stale: dict[int, Profile] | None = None
+                  ) -> Iterator[tuple[int, Ref, str, Profile]]:
+    """(record id, ref, master, profile) of every open customer record, oldest first;
+    records whose stored profile is of another version are also put in ``stale``."""
     query = (select(sr.c.id, sr.c.source_system, sr.c.source_id, sr.c.master_id,
                     sr.c.profile, sr.c.content_hash, sr.c.canonical)
              .where(sr.c.closed_at.is_(None)).order_by(sr.c.id)
              .execution_options(yield_per=5000))
     for row in conn.execute(query):
-        profile = Profile.from_json(row.profile) or profile_of(CanonicalRecord.from_json(
-            row.source_system, row.source_id, row.content_hash, row.canonical))
+        profile = Profile.from_json(row.profile)
+        if profile is None:
+            profile = profile_of(CanonicalRecord.from_json(
+                row.source_system, row.source_id, row.content_hash, row.canonical))
+            if stale is not None:
+                stale[row.id] = profile
         yield row.id, (row.source_system, row.source_id), row.master_id, profile
 
 
 def plan_rematch(conn: Connection, repo: MasterRepository) -> RematchDiff:
     """The clusters the current matcher makes of every open record, against today's."""
-    rows = list(open_profiles(conn))
-    diff = RematchDiff(refs={rid: ref for rid, ref, _, _ in rows}, records=len(rows))
+    stale: dict[int, Profile] = {}
+    rows = list(open_profiles(conn, stale))
+    diff = RematchDiff(refs={rid: ref for rid, ref, _, _ in rows}, records=len(rows),
+                       stale=stale)
     labels = itertools.count(1)
     plan = plan_batch([Incoming(ref, p) for _, ref, _, p in rows],
                       Candidates(rejected=_rejected(conn, diff.refs),
@@ -125,6 +137,7 @@ def _rejected(conn: Connection, refs: dict[int, Ref]) -> set[frozenset[Ref]]:
 
 def apply_rematch(conn: Connection, repo: MasterRepository, diff: RematchDiff) -> int:
     """Carry out ``diff``: create, move, merge, record history, rebuild; events written."""
+    _rekey(conn, diff)
     if diff.unchanged:
         return 0
     now = datetime.now(UTC)
@@ -150,6 +163,24 @@ def apply_rematch(conn: Connection, repo: MasterRepository, diff: RematchDiff) -
     touched = {m for pair in moves.values() for m in pair} - {
         m for gone in absorbed.values() for m in gone}   # they keep status merged
     return repo.rebuild(conn, touched, created=new_ids.values(), merged=absorbed, now=now)
+
+
+def _rekey(conn: Connection, diff: RematchDiff) -> None:
+    """Write the profiles and blocking keys of records stored by an older version, so
+    that new records find them by every key this version makes."""
+    if not diff.stale:
+        return
+    ids = sorted(diff.stale)
+    masters_of = dict(select_in(conn, select(sr.c.id, sr.c.master_id), sr.c.id, ids))
+    for chunk in chunks(ids):
+        conn.execute(delete(blocking_keys).where(blocking_keys.c.source_record_id.in_(chunk)))
+    conn.execute(update(sr).where(sr.c.id == bindparam("b_id"))
+                 .values(profile=bindparam("b_profile")),
+                 [{"b_id": i, "b_profile": diff.stale[i].to_json()} for i in ids])
+    keys = [{"key": k, "source_record_id": i, "master_id": masters_of[i]}
+            for i in ids for k in dict.fromkeys(diff.stale[i].all_keys())]
+    if keys:
+        conn.execute(insert(blocking_keys), keys)
 
 
 def _absorb(conn: Connection, diff: RematchDiff, moves: dict[int, tuple[str, str]],
