@@ -26,7 +26,7 @@ VERSION = 3
 # Blocking key kinds as config names them (matching.blocking) and their prefixes.
 KEY_KINDS = {"national_code": "nc:", "email": "em:", "mobile": "mo:", "document": "id:",
              "birth_date": "bd:", "postal_code": "pc:", "name_birth_year": "sy:",
-             "name_postal_code": "sp:", "name_landline": "sl:", "name_city": "sc:"}
+             "name_postal_code": "sp:", "name_landline": "sl:"}
 # Identifiers that name a person anywhere; a customer number only within its system.
 PERSONAL_SCHEMES = ("passport", "tax-id", "social-security", "driving-licence")
 
@@ -77,18 +77,19 @@ class Profile:
         return [f"nc:{self.national_code}", *keys] if self.national_code else keys
 
     def fuzzy_keys(self) -> list[str]:
-        """Keys that only propose a candidate; the comparisons decide."""
+        """Keys that only propose a candidate; the comparisons decide. The birth date goes
+        with the initial of each name part (swapped names still meet; thousands share a
+        birth date in a big store, few share it and an initial)."""
         keys = [f"pc:{p}" for p in sorted(self.postal_codes)]
-        if self.birth_date:
-            keys.append(f"bd:{self.birth_date}")
         names = " ".join(sorted(self.skeleton_tokens()))
-        if names:
-            if self.birth_date:
+        if self.birth_date:
+            initials = sorted({t[0] for t in self.skeleton_tokens()}) or [""]
+            keys += [f"bd:{self.birth_date}|{i}" for i in initials]
+            if names:
                 keys.append(f"sy:{names}|{self.birth_date[:4]}")
+        if names:
             keys += [f"sp:{names}|{p}" for p in sorted(self.postal_codes)]
             keys += [f"sl:{names}|{t}" for t in sorted(self.landlines)]
-            if self.city:
-                keys.append(f"sc:{names}|{self.city}")
         return keys
 
     def all_keys(self) -> list[str]:

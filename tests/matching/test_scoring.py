@@ -104,4 +104,4 @@ def test_comparisons_and_blocking_are_chosen_in_config(profile: Make) -> None:
         "postal_code, street, city, province",
         "matching.blocking: no key kind 'fax'; there are national_code, email, mobile, "
         "document, birth_date, postal_code, name_birth_year, name_postal_code, "
-        "name_landline, name_city"]
+        "name_landline"]
