@@ -99,8 +99,18 @@ def random_u(profiles: Sequence[Profile], rng: random.Random, pairs: int = RANDO
         for i, level in enumerate(pattern):
             if not (gated and COMPARISONS[i].shared):
                 counts[i][level] += 1
-    floor = 1e-7   # a level never seen by chance is rare (one in ten million), not impossible
-    return [[0.0, *(max(x, floor) for x in smoothed(row[1:]))] for row in counts]
+    return [[0.0, *_shares(row[1:])] for row in counts]
+
+
+def _shares(counts: Sequence[float]) -> list[float]:
+    """Shares of random pairs per level. A level never seen is rare (one in ten million),
+    not impossible; no pseudo-count, which for a field few records hold (an e-mail on
+    both sides of a few thousand pairs) would make a shared value look common."""
+    total = sum(counts)
+    if not total:
+        return smoothed(counts)
+    shares = [max(c / total, 1e-7) for c in counts]
+    return [x / sum(shares) for x in shares]
 
 
 def expectation_maximisation(patterns: Counter[Pattern], m: list[list[float]],
