@@ -106,6 +106,8 @@ def choose(rule: str, orders: Orders, values: Values) -> Received | None:
     """The record ``rule`` picks among those with any of ``values`` (None: none has)."""
     if rule == "most_recent":
         return next((i for i in orders.newest if any(values(i))), None)
+    if rule == "source_priority":   # the default: the first that has one, read lazily
+        return next((i for i in orders.ranked if any(values(i))), None)
     having = [(i, found) for i in orders.ranked if any(found := values(i))]
     if not having:
         return None

@@ -89,9 +89,11 @@ def _limited_union(n: int) -> TextClause:
 def _rejected(conn: Connection, ids: dict[Ref, int], skip: set[int]) -> set[frozenset[Ref]]:
     """Pairs a reviewer rejected among the candidates and the batch's known records."""
     wanted = set(ids.values()) | skip
-    if not wanted:
-        return set()
     rp = review_pairs.c
+    # Usually no pair was ever rejected: one index probe instead of reading by record.
+    if not wanted or conn.execute(select(rp.id).where(rp.status == "rejected").limit(1)
+                                  ).first() is None:
+        return set()
     pairs = [(r.record_a, r.record_b) for r in select_in(
         conn, select(rp.record_a, rp.record_b).where(rp.status == "rejected"), rp.record_a,
         wanted)]
