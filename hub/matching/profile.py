@@ -85,8 +85,8 @@ class Profile:
         if self.birth_date:
             initials = sorted({t[0] for t in self.skeleton_tokens()}) or [""]
             keys += [f"bd:{self.birth_date}|{i}" for i in initials]
-            if names:
-                keys.append(f"sy:{names}|{self.birth_date[:4]}")
+            if names:   # year and month: a typo in the day still meets
+                keys.append(f"sy:{names}|{self.birth_date[:7]}")
         if names:
             keys += [f"sp:{names}|{p}" for p in sorted(self.postal_codes)]
             keys += [f"sl:{names}|{t}" for t in sorted(self.landlines)]
