@@ -65,7 +65,15 @@ def _why(decision: str, evidence: dict[str, Any] | None) -> str:
         return decision
     other = evidence.get("record")
     with_ = f", with {other['system']}/{other['id']}" if other else ""
-    return f"{decision}: {evidence.get('rule', '')}{with_}"
+    rule = evidence.get("rule", "")
+    if rule == "probabilistic":   # say what agreed: "same mobile, given_name exact"
+        levels = evidence.get("levels") or {}
+        agreed = [f"same {f.replace('_', ' ')}" for f, lvl in levels.items()
+                  if lvl in ("exact", "same")]
+        rule = ", ".join(agreed) or "probabilistic"
+        if evidence.get("score") is not None:
+            rule += f" ({evidence['score']:+.1f} bits)"
+    return f"{decision}: {rule}{with_}"
 
 
 @master.command("search")
