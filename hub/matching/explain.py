@@ -50,7 +50,7 @@ class Explanation:
         rules: deterministic rules and vetoes that decided over the score.
         score: prior + the field weights (bits); ``probability`` is its logistic.
         decision: ``match``, ``review`` or ``no match``.
-        thresholds: (match, review) in bits.
+        thresholds: (match, review) as probabilities, as config gives them.
     """
 
     a: Ref
