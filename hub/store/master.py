@@ -35,6 +35,14 @@ from hub.survivorship import GoldenRules, Linked, build_golden
 _sr = source_records.c
 
 
+def insert_masters(conn: Connection, ids: Sequence[str], now: datetime) -> None:
+    """New, empty masters: their golden records are built when their records are in."""
+    if ids:
+        conn.execute(insert(masters), [
+            {"id": m, "status": "active", "version": 0, "golden": {}, "search_text": "",
+             "created_at": now, "updated_at": now} for m in ids])
+
+
 def new_master_id() -> str:
     """A stable, time-ordered id: older masters sort first (the survivor of a merge)."""
     return f"C{time.time_ns() // 1_000_000:011x}{secrets.token_hex(6)}".upper()
@@ -133,10 +141,7 @@ class MasterRepository:
                record_ids: dict[tuple[str, str], int]) -> None:
         for item, decision in zip(items, plan.decisions, strict=True):
             item.decision, item.master = decision, decision.master
-        if plan.created:
-            conn.execute(insert(masters), [
-                {"id": m, "status": "active", "version": 0, "golden": {}, "search_text": "",
-                 "created_at": now, "updated_at": now} for m in plan.created])
+        insert_masters(conn, plan.created, now)
         self._move(conn, plan, record_ids, now)
         moved = self._merge(conn, plan, now)
         new = [i for i in items if i.row_id is None]

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from hub.matching import Candidates, Incoming, Profile, plan_batch, profile_of
 from hub.records import CanonicalRecord
 from hub.store.history import MergeRecord, record_merges
-from hub.store.master import MasterRepository, new_master_id
+from hub.store.master import MasterRepository, insert_masters, new_master_id
 from hub.store.sql import chunks, select_in
 from hub.store.tables import blocking_keys, interactions, links, masters, review_pairs
 from hub.store.tables import source_records as sr
@@ -143,10 +143,7 @@ def apply_rematch(conn: Connection, repo: MasterRepository, diff: RematchDiff) -
     now = datetime.now(UTC)
     new_ids = {p: new_master_id() for p in sorted({to for _, to in diff.moves.values()
                                                    if to.startswith("new:")})}
-    if new_ids:
-        conn.execute(insert(masters), [
-            {"id": m, "status": "active", "version": 0, "golden": {}, "search_text": "",
-             "created_at": now, "updated_at": now} for m in new_ids.values()])
+    insert_masters(conn, list(new_ids.values()), now)
     moves = {rid: (a, new_ids.get(b, b)) for rid, (a, b) in diff.moves.items()}
     rows = [{"b_id": rid, "b_master": b} for rid, (_, b) in sorted(moves.items())]
     conn.execute(update(sr).where(sr.c.id == bindparam("b_id"))
