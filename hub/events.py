@@ -57,11 +57,19 @@ def public_customer(master_id: str, status: str, golden: Mapping[str, Any]) -> d
     """A golden record as consumers see it: every value with the record it came from, the
     rule that chose it and, for a consent, when it was received (``hub.survivorship``;
     golden records stored by earlier releases have neither)."""
-    fields = {path: [{"value": v["value"], "source": source_ref(v["source"])}
-                     | {k: v[k] for k in ("rule", "at") if k in v} for v in values]
+    fields = {path: [_public_value(v) for v in values]
               for path, values in golden.get("fields", {}).items()}
     return {"id": master_id, "status": status, "display_name": golden.get("display_name", ""),
             "fields": fields, "sources": [source_ref(s) for s in golden.get("sources", [])]}
+
+
+def _public_value(stored: Mapping[str, Any]) -> dict[str, Any]:
+    value = {"value": stored["value"], "source": source_ref(stored["source"])}
+    if "rule" in stored:   # one event per change of a large load: no comprehension here
+        value["rule"] = stored["rule"]
+    if "at" in stored:
+        value["at"] = stored["at"]
+    return value
 
 
 def customer_created(master_id: str, version: int, golden: Mapping[str, Any]) -> NewEvent:

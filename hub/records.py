@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -91,9 +91,9 @@ class RawRecord:
         return cls(source_id, dict(stored), location)
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    """A standardized value with the raw text it came from."""
+class Value(NamedTuple):
+    """A standardized value with the raw text it came from (a tuple: a big master's
+    records are read back by the thousand, and a tuple is the cheapest to make)."""
 
     value: str
     raw: str

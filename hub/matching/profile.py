@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hub.records import CanonicalRecord
@@ -68,6 +68,9 @@ class Profile:
     city: str = ""
     province: str = ""
     organization: bool = False
+    # all_keys(), made once: the plan, the store and the candidate search each ask
+    _keys: tuple[str, ...] | None = field(default=None, init=False, repr=False,
+                                          compare=False)
 
     def exact_keys(self) -> list[str]:
         """Keys that identify a person by themselves (unless national codes conflict)."""
@@ -92,14 +95,18 @@ class Profile:
             keys += [f"sl:{names}|{t}" for t in sorted(self.landlines)]
         return keys
 
-    def all_keys(self) -> list[str]:
+    def all_keys(self) -> tuple[str, ...]:
         """Every key, as stored (interactions find their customer by em: and mo:)."""
-        return self.exact_keys() + self.fuzzy_keys()
+        keys = self._keys
+        if keys is None:
+            keys = tuple(dict.fromkeys(self.exact_keys() + self.fuzzy_keys()))
+            object.__setattr__(self, "_keys", keys)
+        return keys
 
     def lookup_keys(self, prefixes: tuple[str, ...] = ()) -> list[str]:
         """The keys that propose candidates: those of ``prefixes`` (all when empty)."""
         keys = self.all_keys()
-        return [k for k in keys if k.startswith(prefixes)] if prefixes else keys
+        return [k for k in keys if k.startswith(prefixes)] if prefixes else list(keys)
 
     def skeleton_tokens(self) -> list[str]:
         return [t for t in self.skeleton.split(" ") if t]

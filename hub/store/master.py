@@ -155,7 +155,7 @@ class MasterRepository:
         if changed:
             conn.execute(update(source_records).where(_sr.id == bindparam("b_id")), changed)
         keys = [{"key": k, "source_record_id": i.row_id, "master_id": i.master}
-                for i in items for k in dict.fromkeys(i.profile.all_keys())]
+                for i in items for k in i.profile.all_keys()]
         if keys:
             conn.execute(insert(blocking_keys), keys)
         conn.execute(insert(links), [*moved, *(_link(i, now) for i in items)])

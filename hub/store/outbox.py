@@ -7,7 +7,7 @@ offset (``read(after=...)``) and the relay publishes the rows it has not publish
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,9 +66,22 @@ def append(conn: Connection, events: Sequence[NewEvent]) -> None:
     lock(conn, "outbox")
     now = datetime.now(UTC)
     conn.execute(insert(outbox), [
-        {"event_id": str(uuid.uuid4()), "type": str(ev.type), "subject": ev.subject,
+        {"event_id": ident, "type": str(ev.type), "subject": ev.subject,
          "version": ev.version, "payload": {"data": ev.data}, "created_at": now}
-        for ev in events])
+        for ev, ident in zip(events, _uuid4s(len(events)), strict=True)])
+
+
+def _uuid4s(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs as text, from one read of the OS's random source:
+    ``str(uuid.uuid4())`` one by one was a tenth of a large load's time."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])   # version 4
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])   # RFC 4122 variant
+    out = []
+    for i in range(0, 16 * n, 16):
+        h = raw[i:i + 16].hex()
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
 
 
 def read(

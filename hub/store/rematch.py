@@ -175,7 +175,7 @@ def _rekey(conn: Connection, diff: RematchDiff) -> None:
                  .values(profile=bindparam("b_profile")),
                  [{"b_id": i, "b_profile": diff.stale[i].to_json()} for i in ids])
     keys = [{"key": k, "source_record_id": i, "master_id": masters_of[i]}
-            for i in ids for k in dict.fromkeys(diff.stale[i].all_keys())]
+            for i in ids for k in diff.stale[i].all_keys()]
     if keys:
         conn.execute(insert(blocking_keys), keys)
 
