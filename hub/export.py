@@ -214,7 +214,8 @@ def _lineage(ref: str, text: _XmlText) -> dict[str, str]:
 def _place(el: etree._Element, model: Model, target: str,
            values: Sequence[Mapping[str, str]], text: _XmlText) -> None:
     """``phones.phone:mobile`` -> ``<phones><phone type="mobile" ...>``, in containers
-    shared with the field's siblings (one ``address`` for all its parts)."""
+    shared with the field's siblings (one ``address`` for all its parts); a consent's
+    ``sms/marketing`` is ``channel="sms" purpose="marketing"``."""
     path, _, qualifier = target.partition(":")
     *containers, leaf = path.split(".")
     parent = el
@@ -223,8 +224,8 @@ def _place(el: etree._Element, model: Model, target: str,
         parent = found if found is not None else etree.SubElement(parent, name)
     spec = model.fields[path]
     for v in values:
-        attrs = {spec.qualifier_attr: qualifier} if spec.qualifier_attr and qualifier else {}
-        child = etree.SubElement(parent, leaf, attrs | _lineage(v["source"], text))
+        child = etree.SubElement(parent, leaf, spec.attributes(qualifier)
+                                 | _lineage(v["source"], text))
         child.text = text(v["value"], target)
 
 

@@ -3,8 +3,10 @@
 Each target (``customer``, ``interaction``) is ``schemas/<target>.xsd``. A field path is
 the dotted element path below the root (``addresses.address.city``); a leaf with an
 enumerated attribute besides ``raw`` (phone ``type``, consent ``channel``) takes that
-value as a qualifier: ``phones.phone:mobile``. Each leaf knows its XSD type's name
-(``Phone``, ``Email``, ``Date``...), which picks the standardizer that cleans it.
+value as a qualifier: ``phones.phone:mobile``; a second enumerated attribute (a
+consent's ``purpose``) follows a slash: ``consents.consent:sms/marketing``. Each leaf
+knows its XSD type's name (``Phone``, ``Email``, ``Date``...), which picks the
+standardizer that cleans it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,29 @@ class FieldSpec:
     qualifiers: tuple[str, ...]     # allowed qualifier values; empty: free (a name)
     simple_type: xmlschema.validators.XsdSimpleType
     type_name: str                  # the XSD type's local name: Phone, Email, Text, DateTime
+    sub_attr: str | None = None     # "purpose" for consents: the qualifier after "/"
+    sub_qualifiers: tuple[str, ...] = ()
+
+    def attributes(self, qualifier: str) -> dict[str, str]:
+        """The XML attributes ``qualifier`` stands for: ``sms/marketing`` is
+        ``channel="sms" purpose="marketing"``."""
+        if not (self.qualifier_attr and qualifier):
+            return {}
+        first, _, second = qualifier.partition("/") if self.sub_attr else (qualifier, "", "")
+        return {self.qualifier_attr: first} | ({self.sub_attr: second}
+                                               if self.sub_attr and second else {})
+
+    def qualifier_problem(self, qualifier: str) -> str | None:
+        """What is wrong with an enumerated ``qualifier`` (``mobile``, ``sms/marketing``)
+        as a sentence, or None. A free one (a custom attribute's name) is config's."""
+        first, slash, second = qualifier.partition("/") if self.sub_attr else (qualifier, "", "")
+        if first not in self.qualifiers:
+            return (f"{first!r} is not a {self.qualifier_attr or 'qualifier'} of {self.path} "
+                    f"(allowed: {', '.join(self.qualifiers) or 'none'})")
+        if slash and second not in self.sub_qualifiers:
+            return (f"{second!r} is not a {self.sub_attr} of {self.path}:{first} "
+                    f"(allowed: {', '.join(self.sub_qualifiers)})")
+        return None
 
     @property
     def enumeration(self) -> tuple[str, ...]:
@@ -78,12 +103,14 @@ def _walk(elem: Any, prefix: str, out: dict[str, FieldSpec]) -> None:
         xsd_type: Any = child.type
         if xsd_type.has_simple_content():
             # The first attribute besides @raw qualifies the value: enumerated (a phone's
-            # type) or free (a custom attribute's name, declared in config.yaml).
-            qualifier = next(((name, tuple(a.type.enumeration or ())) for name, a in
-                              child.attributes.items() if name != "raw"), (None, ()))
+            # type) or free (a custom attribute's name, declared in config.yaml); an
+            # enumerated second one (a consent's purpose) may follow it after a slash.
+            attrs = [(name, tuple(a.type.enumeration or ())) for name, a in
+                     child.attributes.items() if name != "raw"]
+            qualifier, sub = [*attrs, (None, ()), (None, ())][:2]
             simple = xsd_type if xsd_type.is_simple() else xsd_type.content
             out[path] = FieldSpec(path, len(out), rep, qualifier[0], qualifier[1], simple,
-                                  _type_name(xsd_type))
+                                  _type_name(xsd_type), sub[0] if sub[1] else None, sub[1])
         elif xsd_type.is_complex() and xsd_type.content and len(xsd_type.content):
             _walk(child, f"{path}.", out)
         # Elements with attributes only (source) are filled in by the pipeline, not mapped.

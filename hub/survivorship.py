@@ -6,10 +6,11 @@ Single-valued fields follow the rule config gives them (``survivorship.rules``, 
 (``survivorship.groups``) takes all its fields from one record. E-mails and phones keep
 every distinct value (rule ``union``).
 
-Consents (``consents.*``, one per channel) take the most restrictive statement
-(``most_restrictive``): each source's statement is its newest record that states one,
-and across sources any "no" beats "yes", so a "لغو" texted today outranks the "yes" an
-old lead sheet recorded, while a "شروع" from the same gateway takes it back. "Received"
+Consents (``consents.*``, one per channel and one per channel and purpose) take the most
+restrictive statement (``most_restrictive``): each source's statement is its newest
+record that states one, and across sources any "no" beats "yes", so a "لغو" texted today
+outranks the "yes" an old lead sheet recorded, while a "شروع" from the same gateway takes
+it back. A channel-wide "no" also holds for every purpose of that channel. "Received"
 is when the hub stored the record (a changed record counts from its change), so a source
 that re-sends an unchanged record does not revive an old statement. Records that say
 nothing about a consent leave it as it was.
@@ -37,6 +38,7 @@ from hub.survivorship_rules import (
     GoldenRules,
     Group,
     Orders,
+    Received,
     Values,
     choose,
     lineage,
@@ -113,7 +115,7 @@ def build_golden(linked: Sequence[Linked],
             fields[path] = _union(path, orders)
         elif isinstance(route := rules.route(path), Group):
             groups.setdefault(route, []).append(path)
-        elif chosen := choose(route, orders, _values_at((path,))):
+        elif chosen := _choose_one(route, orders, path):
             fields[path] = [lineage(chosen, path, route)]
     for group, members in groups.items():
         chosen = choose(group.rule, orders, _values_at(tuple(members)))
@@ -129,6 +131,15 @@ def build_golden(linked: Sequence[Linked],
         "fields": dict(sorted(fields.items())),
         "sources": sorted(f"{i.record.source_system}/{i.record.source_id}" for i in linked),
     }
+
+
+def _choose_one(rule: str, orders: Orders, path: str) -> Received | None:
+    """``choose`` for one field; the first record that has it under the two lazy rules,
+    without ``choose``'s generic reading (a golden rebuild does this for every field)."""
+    if rule in ("source_priority", "most_recent"):
+        seq = orders.ranked if rule == "source_priority" else orders.newest
+        return next((i for i in seq if i.record.first(path)), None)
+    return choose(rule, orders, _values_at((path,)))
 
 
 def _values_at(paths: tuple[str, ...]) -> Values:

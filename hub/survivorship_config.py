@@ -89,9 +89,10 @@ def _fields(where: str, pattern: Any, model: Mapping[str, tuple[str | None, tupl
                             f"customer.xsd).{did_you_mean(path, model)}")
             return []
         attr, allowed = model[path]
-        if qualifier and (attr is None or (allowed and qualifier not in allowed)):
+        first = qualifier.partition("/")[0] if path.startswith(CONSENTS) else qualifier
+        if qualifier and (attr is None or (allowed and first not in allowed)):
             known = f"one of {', '.join(allowed)}" if allowed else "none"
-            problems.append(f"{where}: {qualifier!r} is not a qualifier of {path} "
+            problems.append(f"{where}: {first!r} is not a qualifier of {path} "
                             f"({attr or 'qualifiers'}: {known})")
             return []
         named = [path]

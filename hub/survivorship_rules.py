@@ -132,7 +132,22 @@ def most_restrictive(path: str, orders: Orders) -> dict[str, str] | None:
     Each source's statement is its newest record that states one (an SMS "شروع" after a
     "لغو" from the same gateway takes it back); across sources any "no" beats "yes".
     The newest of the winning statements is named, with the time it was received.
+
+    A purpose's consent (``consents.consent:sms/marketing``) is also bound by its
+    channel's (``consents.consent:sms``): when the channel's is a "no", a purpose's "yes"
+    gives way to it, and the golden value is that channel-wide "no", naming its record.
+    A purpose's own "no" stays its own.
     """
+    if (own := _restrictive(path, orders)) is None:
+        return None
+    channel, slash, _ = path.partition("/")
+    if slash and not own[1] and (wide := _restrictive(channel, orders)) and wide[1]:
+        return _stated(wide, channel)
+    return _stated(own, path)
+
+
+def _restrictive(path: str, orders: Orders) -> tuple[Received, bool] | None:
+    """The most restrictive statement at ``path`` and whether it is a "no"."""
     stated: dict[str, Received] = {}   # source system -> its newest statement
     for item in orders.newest:
         if item.record.first(path):
@@ -140,7 +155,12 @@ def most_restrictive(path: str, orders: Orders) -> dict[str, str] | None:
     if not stated:
         return None
     refused = [i for i in stated.values() if str(i.record.first(path)).lower() in _REFUSED]
-    winner = (refused or list(stated.values()))[0]
+    return (refused[0], True) if refused else (next(iter(stated.values())), False)
+
+
+def _stated(found: tuple[Received, bool], path: str) -> dict[str, str]:
+    """The golden consent: the statement's value at ``path``, its record, rule and time."""
+    winner = found[0]
     value = lineage(winner, path, MOST_RESTRICTIVE)
     if winner.at is not None:
         at = winner.at if winner.at.tzinfo else winner.at.replace(tzinfo=UTC)

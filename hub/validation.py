@@ -32,7 +32,7 @@ def to_xml(record: CanonicalRecord, model: Model | None = None) -> etree._Elemen
         for name in containers:
             found = parent.find(f"{{{ns}}}{name}")
             parent = found if found is not None else etree.SubElement(parent, f"{{{ns}}}{name}")
-        spec = model.fields[path]
+        attrs = model.fields[path].attributes(qualifier)   # sms/marketing: channel, purpose
         for value in record.fields[target]:
             el = etree.SubElement(parent, f"{{{ns}}}{leaf}")
             try:
@@ -44,8 +44,8 @@ def to_xml(record: CanonicalRecord, model: Model | None = None) -> etree._Elemen
                 raise SchemaViolation(f"{value.raw!r} holds a character XML cannot carry",
                                       field=target, source=record.source_system,
                                       record=record.source_id) from exc
-            if spec.qualifier_attr and qualifier:
-                el.set(spec.qualifier_attr, qualifier)
+            for name, text in attrs.items():
+                el.set(name, text)
     return root
 
 

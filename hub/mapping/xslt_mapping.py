@@ -134,10 +134,8 @@ def path_problem(target: str, model: Model, attributes: MappingABC[str, str]) ->
             declared = ", ".join(sorted(attributes)) or "none"
             return (f"{qualifier!r} is not an attribute declared in config.yaml "
                     f"(attributes: {declared}).{did_you_mean(qualifier, attributes)}")
-    elif qualifier and qualifier not in spec.qualifiers:
-        allowed = ", ".join(spec.qualifiers) or "none"
-        return (f"{qualifier!r} is not a {spec.qualifier_attr or 'qualifier'} of {path} "
-                f"(allowed: {allowed})")
+    elif qualifier:
+        return spec.qualifier_problem(qualifier)
     return None
 
 

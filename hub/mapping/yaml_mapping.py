@@ -250,10 +250,8 @@ def _check_rule(target: str, spec: Any, model: Model, problems: list[str],
             problems.append(f"{where}: {qualifier!r} is not an attribute declared in "
                             f"config.yaml (attributes: {declared})."
                             f"{did_you_mean(qualifier, attributes)}")
-    elif qualifier and qualifier not in fspec.qualifiers:
-        allowed = ", ".join(fspec.qualifiers) or "none"
-        problems.append(f"{where}: {qualifier!r} is not a {fspec.qualifier_attr or 'qualifier'} "
-                        f"of {path} (allowed: {allowed})")
+    elif qualifier and (problem := fspec.qualifier_problem(qualifier)):
+        problems.append(f"{where}: {problem}")
     if not isinstance(spec, dict):
         problems.append(f"{where}: expected a table like {{from: column}}, got {spec!r}")
         return None

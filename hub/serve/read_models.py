@@ -96,8 +96,18 @@ class Interaction(BaseModel):
 
 class Consent(BaseModel):
     channel: str = Field(description="sms, email, phone or post.")
+    purpose: str | None = Field(
+        default=None, description="marketing, service, profiling or research; null for "
+                                  "the whole channel, whose \"no\" holds for every purpose.")
     opted_in: bool
     source: SourceRef
+
+    @classmethod
+    def of(cls, path: str, value: str, source: str) -> Consent:
+        """``consents.consent:sms/marketing`` -> channel sms, purpose marketing."""
+        channel, _, purpose = path.removeprefix(CONSENT).partition("/")
+        return cls(channel=channel, purpose=purpose or None,
+                   opted_in=value.lower() in ("true", "1"), source=SourceRef.of(source))
 
 
 class Customer(BaseModel):
@@ -123,9 +133,7 @@ class Customer(BaseModel):
         return cls(
             id=view.id, status=view.status, version=view.version,
             display_name=view.display_name, fields=fields,
-            consent=[Consent(channel=v.path.removeprefix(CONSENT),
-                             opted_in=v.value.lower() in ("true", "1"),
-                             source=SourceRef.of(v.source))
+            consent=[Consent.of(v.path, v.value, v.source)
                      for v in view.values if v.path.startswith(CONSENT)],
             records=[LinkedRecord(source=SourceRef(system=r.source_system, id=r.source_id),
                                   location=r.location, decision=r.decision,

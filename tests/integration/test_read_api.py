@@ -201,7 +201,8 @@ def test_a_customer_with_lineage_records_interactions_and_consent(world: World) 
     assert saeed["fields"]["nationalCode"] == [{"value": NATIONAL_CODE, "source": crm_1001}]
     assert saeed["fields"]["phones.phone:mobile"] == [{"value": "+989121111111",
                                                        "source": crm_1001}]
-    assert saeed["consent"] == [{"channel": "sms", "opted_in": True, "source": crm_1001}]
+    assert saeed["consent"] == [{"channel": "sms", "purpose": None, "opted_in": True,
+                                 "source": crm_1001}]
     [record] = saeed["records"]
     assert record["source"] == crm_1001 and record["decision"] == "new"
     assert "crm.csv" in record["location"] and record["closed"] is False
