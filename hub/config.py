@@ -141,6 +141,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
                 for name, cls in _SECTION_NAMES.items()}
     sections["store"] = replace(sections["store"], url=_store_url(
         sections["store"].url, Path.cwd() if demo else path.parent, problems))
+    if demo:   # the demo's trained model goes beside its store (./.peyvand), not into
+        model = sections["matching"].model          # the installed package
+        sections["matching"] = replace(sections["matching"],
+                                       model=str(Path.cwd() / ".peyvand" / model))
     if problem := password_problem(sections["bus"].url):
         problems.append(f"bus.url: {problem}")
     attributes = _attributes(doc.get("attributes"), problems)

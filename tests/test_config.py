@@ -227,6 +227,9 @@ def test_without_a_config_the_demo_runs_with_its_store_here(
     cfg = load_config(None, environ={})
     assert cfg.path == data_dir("config.yaml")
     assert cfg.store.url == f"sqlite:///{tmp_path}/.peyvand/master.sqlite"
+    # `peyvand train` on the demo writes its model there too, never into the package.
+    model = cfg.matching.model_path(cfg.path.parent)
+    assert model == tmp_path / ".peyvand" / "matching-model.json"
 
 
 def test_a_secret_in_a_setting_of_the_wrong_type_is_not_repeated(tmp_path: Path) -> None:
