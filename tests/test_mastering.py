@@ -244,3 +244,48 @@ def test_the_commands_merge_list_unmerge_and_refuse(tmp_path: Path) -> None:
     assert [e.type for e in about_b] == ["customer.created", "customer.unmerged",
                                          "customer.erased"]
     assert about_b[0].data == about_b[1].data == {"erased": True}
+
+
+def test_unmerge_undoes_a_merge_made_while_settling_a_conflict(hub: Hub) -> None:
+    # Reza's e-mail (web/a) and his mobile (erp/1, erp/2) sit on two customers; erp/3
+    # holds the mobile with another national code. web/x holds the e-mail and the mobile:
+    # it matches all three, two of them vetoing each other, so the conflict is settled by
+    # clustering again: web/a goes with erp/1 and erp/2 (the larger cluster keeps its id),
+    # and its customer, left with none of its records, is merged into theirs.
+    n1, n2 = national_code("001234567"), national_code("002345678")
+    _ingest(hub, _rec("web", "a", name="رضا یزدانی", email="reza@x.ir"))
+    _ingest(hub, _rec("erp", "1", name="رضا یزدانی", mobile="+989351112233", nc=n1),
+            _rec("erp", "2", name="رضا یزدانی", mobile="+989351112233", nc=n1))
+    _ingest(hub, _rec("erp", "3", name="رضا یزدانی", mobile="+989351112233", nc=n2))
+    emptied, kept, apart = (_master_of(hub, *ref) for ref in (("web", "a"), ("erp", "1"),
+                                                              ("erp", "3")))
+    assert len({emptied, kept, apart}) == 3 and emptied < kept   # the older id is emptied
+
+    def mapping() -> dict[tuple[str, str], str]:
+        with hub.engine.connect() as conn:
+            return {(s, i): m for s, i, m in conn.execute(
+                select(_sr.source_system, _sr.source_id, _sr.master_id))}
+
+    before = mapping()
+    state = _state(hub, emptied)
+    _ingest(hub, _rec("web", "x", name="رضا یزدانی", email="reza@x.ir",
+                      mobile="+989351112233"))
+    after = mapping()
+    assert after[("web", "a")] == after[("web", "x")] == kept and after[("erp", "3")] == apart
+    [merge] = hub.merge_history(emptied)
+    with hub.engine.connect() as conn:
+        web_a = conn.execute(select(_sr.id).where(_sr.source_id == "a")).scalar_one()
+        gone = conn.execute(select(masters).where(masters.c.id == emptied)).one()
+    assert (merge.kind, merge.survivor, merge.absorbed, merge.record_ids) == (
+        "auto", kept, emptied, [web_a])
+    assert merge.evidence == {"rule": "conflict settled, strongest links first",
+                              "record": {"system": "web", "id": "x"}, "merged_from": emptied}
+    assert (gone.status, gone.merged_into) == ("merged", kept)
+    done = hub.unmerge(emptied)
+    assert (done.survivor, done.restored, done.records, done.not_restored) == (
+        kept, emptied, 1, [])
+    restored = mapping()
+    assert restored.pop(("web", "x")) == kept   # the record that caused it stays
+    assert restored == before
+    assert _state(hub, emptied) == state
+    _valid(hub)

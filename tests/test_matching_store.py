@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from hub.app import Hub
 from hub.matching import MatchSettings
 from hub.records import CanonicalRecord, RawRecord
+from hub.store.engine import unit_of_work
 from hub.store.outbox import read
 from hub.store.tables import blocking_keys, masters, source_records
 from hub.testing import ingest, pairwise, persian_people, record
@@ -209,6 +210,33 @@ def test_rematch_shows_a_diff_then_applies_it_with_stable_ids(tmp_path: Path,
             "customer.created", "customer.updated"]
     assert written == len(read(hub.engine)) - len(events)
     assert hub.rematch(dry_run=True)[0].unchanged   # matched again: nothing more to do
+
+
+def test_a_master_absorbed_by_rematch_keeps_nothing(tmp_path: Path) -> None:
+    # The newer customer holds web/2 and, by a steward's merge, web/3, closed since.
+    # Re-matching takes web/2 to the older one: the closed record follows too, as in
+    # every merge, and the history lists both.
+    strict = MatchSettings(match_probability=0.999999, review_probability=0.5)
+    hub = _hub_on(tmp_path, "matching: {match_probability: 0.5, review_probability: 0.5}\n")
+    ingest(hub.engine, _PAIR[:1], matching=strict)
+    ingest(hub.engine, _PAIR[1:], matching=strict)
+    ingest(hub.engine, [_rec("web", "3", name="Kaveh Kaviani", city="تبریز")], matching=strict)
+    older, newer, third = sorted(_masters(hub.engine))
+    hub.merge(newer, third)
+    with unit_of_work(hub.engine, "web/3 is gone") as conn:
+        hub.masters().close(conn, [("web", "3")])
+    diff, _ = hub.rematch(dry_run=False)
+    assert diff.merges == {older: [newer]}
+    sr = source_records.c
+    with hub.engine.connect() as conn:
+        on = dict(conn.execute(select(sr.source_id, sr.master_id)).all())
+        pointers = dict(conn.execute(select(masters.c.id, masters.c.merged_into)).all())
+        ids = dict(conn.execute(select(sr.source_id, sr.id)).all())
+    assert on == {"1": older, "2": older, "3": older}
+    assert pointers == {older: None, newer: older, third: older}
+    merge = hub.merge_history(newer)[0]
+    assert (merge.kind, merge.survivor, merge.record_ids) == (
+        "rematch", older, sorted([ids["2"], ids["3"]]))
 
 
 def test_rematch_writes_the_keys_of_records_stored_by_an_older_version(tmp_path: Path) -> None:

@@ -27,9 +27,10 @@ from hub.search import search_text
 from hub.store.candidates import load_candidates
 from hub.store.dialect import lock
 from hub.store.history import MergeRecord, record_merges
+from hub.store.merging import absorb_masters
 from hub.store.outbox import append
 from hub.store.sql import chunks, select_in, select_refs
-from hub.store.tables import blocking_keys, interactions, links, masters, source_records
+from hub.store.tables import blocking_keys, links, masters, source_records
 from hub.survivorship import GoldenRules, Linked, build_golden
 
 _sr = source_records.c
@@ -143,7 +144,7 @@ class MasterRepository:
             item.decision, item.master = decision, decision.master
         insert_masters(conn, plan.created, now)
         self._move(conn, plan, record_ids, now)
-        moved = self._merge(conn, plan, now)
+        moved = self._merge(conn, plan, record_ids, now)
         new = [i for i in items if i.row_id is None]
         if new:
             ids = conn.execute(insert(source_records).returning(_sr.id,
@@ -176,40 +177,31 @@ class MasterRepository:
              "decision": "moved", "evidence": {**m.evidence.to_json(), "moved_from": m.source},
              "decided_at": now} for m in plan.moves])
 
-    def _merge(self, conn: Connection, plan: Plan, now: datetime) -> list[dict[str, Any]]:
-        """Move absorbed masters' records to their survivor; return their link rows.
-
-        Every statement goes through an index (records and interactions by master,
-        blocking keys by record, masters by id or by ``merged_into``), in bulk.
-        """
+    @staticmethod
+    def _merge(conn: Connection, plan: Plan, record_ids: dict[tuple[str, str], int],
+               now: datetime) -> list[dict[str, Any]]:
+        """Absorb the plan's merged masters into their survivors (``absorb_masters``) and
+        write their history; return the link rows of the records that moved."""
         if not plan.merges:
             return []
         survivor_of = {m.absorbed: m.survivor for m in plan.merges}
         why = {m.absorbed: {"rule": m.evidence.rule, "record": events.source_ref(m.by),
                             "merged_from": m.absorbed} for m in plan.merges}
-        moved = select_in(conn, select(_sr.id, _sr.master_id), _sr.master_id, survivor_of)
-        by_master = [{"b_old": a, "b_new": s} for a, s in survivor_of.items()]
-        if moved:
-            conn.execute(update(blocking_keys)
-                         .where(blocking_keys.c.source_record_id == bindparam("b_id"))
-                         .values(master_id=bindparam("b_new")),
-                         [{"b_id": r.id, "b_new": survivor_of[r.master_id]} for r in moved])
-        for table, column in ((source_records, _sr.master_id),
-                              (interactions, interactions.c.master_id),
-                              (masters, masters.c.merged_into)):   # earlier merges, too
-            conn.execute(update(table).where(column == bindparam("b_old"))
-                         .values({column.key: bindparam("b_new")}), by_master)
-        # An absorbed master keeps the version of its last event: the merge is announced
-        # by its survivor's.
-        conn.execute(update(masters).where(masters.c.id == bindparam("b_old"))
-                     .values(status="merged", merged_into=bindparam("b_new"), updated_at=now),
-                     by_master)
+        moved = absorb_masters(conn, survivor_of, now)
+        # A settled conflict that took every record of an established master merged it
+        # (hub.matching.plan): its records already went one by one (``_move``, each with
+        # a ``moved`` link), so the history lists those that went to the survivor, and
+        # ``peyvand master unmerge`` can put them back. Records it sent to a third master
+        # stay moves, as do moves that leave a master some of its records.
+        settled: dict[tuple[str, str], list[int]] = {}
+        for move in plan.moves:
+            settled.setdefault((move.source, move.target), []).append(record_ids[move.ref])
         record_merges(conn, [MergeRecord(m.survivor, m.absorbed, [
-            r.id for r in moved if r.master_id == m.absorbed], "auto", why[m.absorbed], now)
-            for m in plan.merges])
-        return [{"source_record_id": r.id, "master_id": survivor_of[r.master_id],
-                 "decision": "merged", "evidence": why[r.master_id], "decided_at": now}
-                for r in moved]
+            *moved[m.absorbed], *settled.get((m.absorbed, m.survivor), ())], "auto",
+            why[m.absorbed], now) for m in plan.merges])
+        return [{"source_record_id": rid, "master_id": survivor_of[absorbed],
+                 "decision": "merged", "evidence": why[absorbed], "decided_at": now}
+                for absorbed, rids in moved.items() for rid in rids]
 
     def close(self, conn: Connection, refs: Sequence[tuple[str, str]]) -> int:
         """Close the links of records their source says are gone; rebuild their masters

@@ -23,6 +23,7 @@ from hub.errors import MasteringRefused
 from hub.store.dialect import lock
 from hub.store.history import MergeKind, MergeRecord, merge_by_id, merges_of, record_merges
 from hub.store.master import MasterRepository
+from hub.store.merging import absorb_masters
 from hub.store.sql import chunks
 from hub.store.tables import blocking_keys, interactions, links, masters, merge_history
 from hub.store.tables import source_records as _records
@@ -64,12 +65,8 @@ def merge_masters(conn: Connection, repo: MasterRepository, survivor: str, absor
             "(field nationalCode), so they are most likely two people; merge them only "
             "if you are sure (--force)")
     now = datetime.now(UTC)
-    record_ids = list(conn.execute(select(_sr.id).where(_sr.master_id == absorbed)
-                                   .order_by(_sr.id)).scalars())
     why = {"rule": f"{kind} merge", "by": by, "merged_from": absorbed, **(evidence or {})}
-    _move_masters(conn, absorbed, survivor)
-    conn.execute(update(masters).where(_m.id == absorbed).values(
-        status="merged", merged_into=survivor, updated_at=now))
+    record_ids = absorb_masters(conn, {absorbed: survivor}, now)[absorbed]
     if record_ids:
         conn.execute(insert(links), [
             {"source_record_id": rid, "master_id": survivor, "decision": "merged",
@@ -78,16 +75,6 @@ def merge_masters(conn: Connection, repo: MasterRepository, survivor: str, absor
     record_merges(conn, [merge])
     repo.rebuild(conn, {survivor}, merged={survivor: [absorbed]}, now=now)
     return merge
-
-
-def _move_masters(conn: Connection, old: str, new: str) -> None:
-    """Everything held by ``old`` goes to ``new``: records, keys, interactions, and the
-    masters merged into ``old`` earlier (they resolve to ``new`` now)."""
-    for table, column in ((_records, _sr.master_id),
-                          (blocking_keys, blocking_keys.c.master_id),
-                          (interactions, interactions.c.master_id),
-                          (masters, _m.merged_into)):
-        conn.execute(update(table).where(column == old).values({column.key: new}))
 
 
 def unmerge(conn: Connection, repo: MasterRepository, target: str | int) -> Unmerged:

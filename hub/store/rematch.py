@@ -25,8 +25,9 @@ from hub.matching import Candidates, Incoming, Profile, plan_batch, profile_of
 from hub.records import CanonicalRecord
 from hub.store.history import MergeRecord, record_merges
 from hub.store.master import MasterRepository, insert_masters, new_master_id
+from hub.store.merging import absorb_masters
 from hub.store.sql import chunks, select_in
-from hub.store.tables import blocking_keys, interactions, links, masters, review_pairs
+from hub.store.tables import blocking_keys, links, review_pairs
 from hub.store.tables import source_records as sr
 
 Ref = tuple[str, str]
@@ -182,21 +183,13 @@ def _rekey(conn: Connection, diff: RematchDiff) -> None:
 
 def _absorb(conn: Connection, diff: RematchDiff, moves: dict[int, tuple[str, str]],
             why: dict[str, Any], now: datetime) -> dict[str, list[str]]:
-    """Mark the masters every record left as merged, with history; their interactions
-    follow their survivor."""
-    history: list[MergeRecord] = []
-    out: dict[str, list[str]] = {}
-    for survivor, gone in diff.merges.items():
-        for master in gone:
-            history.append(MergeRecord(survivor, master, [r for r, (a, b) in moves.items()
-                                                          if a == master and b == survivor],
-                                       "rematch", why, now))
-            out.setdefault(survivor, []).append(master)
-            for table, column in ((interactions, interactions.c.master_id),
-                                  (masters, masters.c.merged_into)):
-                conn.execute(update(table).where(column == master)
-                             .values({column.key: survivor}))
-            conn.execute(update(masters).where(masters.c.id == master)
-                         .values(status="merged", merged_into=survivor, updated_at=now))
-    record_merges(conn, history)
-    return out
+    """Mark the masters every record left as merged, with history; what they still hold
+    (interactions, closed records, earlier merges) follows their survivor."""
+    into = {master: survivor for survivor, gone in diff.merges.items() for master in gone}
+    # Only open records are matched again: the absorbed masters' closed ones, if any,
+    # follow the survivor here, as in every other merge, and are in its history.
+    left = absorb_masters(conn, into, now)
+    record_merges(conn, [MergeRecord(survivor, master, [
+        *(r for r, (a, b) in moves.items() if a == master and b == survivor),
+        *left[master]], "rematch", why, now) for master, survivor in into.items()])
+    return {survivor: list(gone) for survivor, gone in diff.merges.items()}
