@@ -17,7 +17,7 @@ from hub.errors import StoreUnavailable
 from hub.store.dialect import lock
 from hub.store.engine import reading, unit_of_work
 
-HEAD = "0007"            # the newest revision in migrations/versions (a test checks it)
+HEAD = "0008"            # the newest revision in migrations/versions (a test checks it)
 SKELETON = "0001"        # the schema of release 0.1, which was created without Alembic
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -131,7 +131,8 @@ blocking_keys = Table(
     Column("source_record_id", _SeqId, ForeignKey("source_records.id", ondelete="CASCADE"),
            nullable=False),
     Column("master_id", String(26), nullable=False),
-    Index("ix_blocking_keys_key", "key"),
+    # key then master: candidates are found from the index alone (migration 0008)
+    Index("ix_blocking_keys_key_master", "key", "master_id"),
     Index("ix_blocking_keys_record", "source_record_id"),
 )
 
