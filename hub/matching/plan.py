@@ -18,25 +18,24 @@ size, so the same records in any order give the same clusters:
 * when the records a new one links disagree among themselves (two national codes, a
   rejected pair), greedy joining would depend on who came first: those records are
   clustered again together, strongest links first (Kruskal's order), never across a
-  veto, and may move between their masters.
+  veto, and may move between their masters (``hub.matching.conflicts``).
 
 Among merged masters the oldest id survives (ids are time-ordered), so ids stay stable.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from hub.matching import conflicts
 from hub.matching.evidence import Evidence
 from hub.matching.profile import Profile
 from hub.matching.scoring import VETO, Scored
 
 Ref = tuple[str, str]   # (source_system, source_id)
-_MAX_RECLUSTER = 60   # records clustered again at once when a conflict is settled
 
 
 class Matcher(Protocol):
@@ -213,7 +212,7 @@ class _Planner:
         matched = [h for h in hits if h.scored.score >= self.matcher.match]
         conflict = vetoed or (len(matched) > 1 and not self._all_compatible(matched))
         if conflict:
-            settled = self.recluster(item, [h.master for h in matched] + vetoed)
+            settled = self.settle(item, [h.master for h in matched] + vetoed)
             if settled is not None:
                 return settled
         if matched:
@@ -287,20 +286,21 @@ class _Planner:
             group.append(hit.master)
         return True
 
-    def recluster(self, item: Incoming, masters: list[str]) -> Decision | None:
-        """Settle a conflict: cluster ``item`` and every record of ``masters`` again,
-        strongest links first, and lay the clusters over the masters (each keeps the id
-        most of its records had). None when there are too many records to do it here
-        (matching then goes on greedily and the conflict waits for ``peyvand rematch``)."""
+    def settle(self, item: Incoming, masters: list[str]) -> Decision | None:
+        """Settle a conflict (``hub.matching.conflicts``): ``item`` and every record of
+        ``masters`` clustered again, then applied here. None when there are too many
+        records to do it here (matching then goes on greedily)."""
         owners = sorted({self.find(m) for m in masters}, key=self._age)
         records: list[tuple[str | None, Member]] = [
             (m, member) for m in owners for member in self.c.members.get(m, [])]
         records.append((None, Member(item.ref, item.profile)))
-        if len(records) > _MAX_RECLUSTER:
+        settled = conflicts.settle(
+            records, score=self._score, matcher=self.matcher, contradiction=self.contradiction,
+            age=self._age, spare=item.current if item.current not in self.redirect else None,
+            new_master=self.create)
+        if settled is None:
             return None
-        parts, best, blocked = self._kruskal([member for _, member in records])
-        owner_of = self._lay_over(item, records, parts)
-        mine = owner_of[len(records) - 1]
+        owner_of = settled.owner_of
         why = Evidence("conflict settled, strongest links first", record=item.ref)
         for i, (was, member) in enumerate(records[:-1]):
             now = owner_of[i]
@@ -318,95 +318,22 @@ class _Planner:
             self.c.members[master] = []
         for i, (_, member) in enumerate(records[:-1]):
             self.c.members.setdefault(owner_of[i], []).append(member)
-        self._absorb_emptied(owners, records, owner_of, item, why)
-        last = len(records) - 1
-        for i, j, scored in blocked:   # a link a veto refused: a person may look
-            if last in (i, j):
-                other = records[j if i == last else i][1]
-                self._review(item.ref, _Hit(owner_of[j if i == last else i], scored,
-                                            other.ref))
-        evidence = best.get(len(records) - 1)
-        kind = DecisionKind.JOINED if evidence is not None else (
+        for absorbed, survivor in settled.emptied:
+            self.redirect[absorbed] = survivor
+            self.merges.append(Merge(survivor, absorbed, item.ref, why))
+        for i, scored in settled.refused:   # a link a veto refused: a person may look
+            self._review(item.ref, _Hit(owner_of[i], scored, records[i][1].ref))
+        mine = owner_of[len(records) - 1]
+        kind = DecisionKind.JOINED if settled.evidence is not None else (
             DecisionKind.KEPT if mine == item.current else DecisionKind.NEW)
         self.link(mine, item)
-        return Decision(item.ref, mine, kind, evidence)
-
-    def _kruskal(self, members: list[Member]
-                 ) -> tuple[list[set[int]], dict[int, Evidence], list[tuple[int, int, Scored]]]:
-        """Clusters of ``members`` by links at or above the match threshold, strongest
-        first, never joining two clusters across a veto or a contradiction; each record's
-        strongest link that was used; and the links refused."""
-        n = len(members)
-        scored = {(i, j): self._score(members[i].ref, members[i].profile, members[j])
-                  for i in range(n) for j in range(i + 1, n)}
-        group = {i: {i} for i in range(n)}
-        best: dict[int, Evidence] = {}
-        blocked: list[tuple[int, int, Scored]] = []
-        edges = sorted((s.score, min(members[i].ref, members[j].ref),
-                        max(members[i].ref, members[j].ref), i, j)
-                       for (i, j), s in scored.items() if s.score >= self.matcher.match)
-        for _, _, _, i, j in sorted(edges, key=lambda e: (-e[0], e[1], e[2])):
-            gi, gj = group[i], group[j]
-            if gi is gj:
-                continue
-            if any(scored[min(x, y), max(x, y)].score == VETO
-                   or scored[min(x, y), max(x, y)].score <= self.contradiction
-                   for x in gi for y in gj):
-                blocked.append((i, j, scored[i, j]))
-                continue
-            gi |= gj
-            for k in gj:
-                group[k] = gi
-            for k, other in ((i, j), (j, i)):
-                best.setdefault(k, self.matcher.evidence(scored[min(i, j), max(i, j)],
-                                                         members[other].ref))
-        parts = list({id(g): g for g in group.values()}.values())
-        return parts, best, blocked
-
-    def _lay_over(self, item: Incoming, records: list[tuple[str | None, Member]],
-                  parts: list[set[int]]) -> dict[int, str]:
-        """Record index -> master: each cluster, largest first, takes the master most of
-        its records were on (the oldest among equals); a cluster of none takes a new one."""
-        taken: set[str] = set()
-        owner_of: dict[int, str] = {}
-        for part in sorted(parts, key=lambda p: (-len(p), min(records[i][1].ref for i in p))):
-            votes: Counter[str] = Counter(m for i in part if (m := records[i][0]) is not None)
-            free = sorted((m for m in votes if m not in taken),
-                          key=lambda m: (-votes[m], self._age(m)))
-            if free:
-                owner = free[0]
-            elif item.current is not None and item.current not in taken \
-                    and item.current not in self.redirect:
-                owner = item.current
-            else:
-                owner = self.create()
-            taken.add(owner)
-            owner_of.update(dict.fromkeys(part, owner))
-        return owner_of
-
-    def _absorb_emptied(self, owners: list[str], records: list[tuple[str | None, Member]],
-                        owner_of: dict[int, str], item: Incoming, why: Evidence) -> None:
-        """A master none of whose records kept its id is merged into the one that took
-        most of them."""
-        kept = set(owner_of.values())
-        for master in owners:
-            if master in kept:
-                continue
-            went = Counter(owner_of[i] for i, (was, _) in enumerate(records) if was == master)
-            survivor = sorted(went, key=lambda m: (-went[m], self._age(m)))[0]
-            self.redirect[master] = survivor
-            self.merges.append(Merge(survivor, master, item.ref, why))
+        return Decision(item.ref, mine, kind, settled.evidence)
 
     def _compatible(self, group: list[str], master: str) -> bool:
-        """Whether ``master`` may join the masters of ``group``: no pair between them is
-        vetoed, rejected or contradicts outright."""
-        theirs = self.c.members.get(master, [])
-        for mine in (m for g in group for m in self.c.members.get(g, [])):
-            for other in theirs:
-                score = self._score(mine.ref, mine.profile, other).score
-                if score == VETO or score <= self.contradiction:
-                    return False
-        return True
+        """Whether ``master`` may join the masters of ``group``."""
+        return conflicts.compatible((m for g in group for m in self.c.members.get(g, [])),
+                                    self.c.members.get(master, []), score=self._score,
+                                    contradiction=self.contradiction)
 
     def _review(self, ref: Ref, hit: _Hit) -> None:
         pair = frozenset((ref, hit.member))
