@@ -6,7 +6,7 @@ The public surface for code that embeds the hub; the ``peyvand`` command uses th
 
 from __future__ import annotations
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 from hub.adapter import Adapter, Features, PayloadKind, SourceContext
 from hub.app import Hub, RunObserver
