@@ -119,14 +119,17 @@ def _lay_over(diff: RematchDiff, clusters: dict[str, list[int]],
         for rid in rids:
             if current[rid] != owner[label]:
                 diff.moves[rid] = (current[rid], owner[label])
-    for master in {current[r] for r in diff.moves} - taken:
+    # Where each master's moved records went, read once (scanning every move for each
+    # master took hours at a million records).
+    went: dict[str, list[str]] = {}
+    for source, target in diff.moves.values():
+        went.setdefault(source, []).append(target)
+    for master in sorted(went.keys() - taken):
         # Every record left it: absorbed by the master that took most of them.
-        gone = Counter(to for a, to in diff.moves.values() if a == master)
-        diff.merges.setdefault(gone.most_common(1)[0][0], []).append(master)
-    for master in {a for a, _ in diff.moves.values()} & taken:
-        parts = sorted({to for a, to in diff.moves.values() if a == master
-                        and to.startswith("new:")})
-        if parts:
+        survivor = Counter(went[master]).most_common(1)[0][0]
+        diff.merges.setdefault(survivor, []).append(master)
+    for master in sorted(went.keys() & taken):
+        if parts := sorted({to for to in went[master] if to.startswith("new:")}):
             diff.splits[master] = parts
 
 
@@ -189,7 +192,10 @@ def _absorb(conn: Connection, diff: RematchDiff, moves: dict[int, tuple[str, str
     # Only open records are matched again: the absorbed masters' closed ones, if any,
     # follow the survivor here, as in every other merge, and are in its history.
     left = absorb_masters(conn, into, now)
+    taken: dict[tuple[str, str], list[int]] = {}   # (from, to) -> records, read once
+    for rid, pair in moves.items():
+        taken.setdefault(pair, []).append(rid)
     record_merges(conn, [MergeRecord(survivor, master, [
-        *(r for r, (a, b) in moves.items() if a == master and b == survivor),
-        *left[master]], "rematch", why, now) for master, survivor in into.items()])
+        *taken.get((master, survivor), ()), *left[master]], "rematch", why, now)
+        for master, survivor in into.items()])
     return {survivor: list(gone) for survivor, gone in diff.merges.items()}
