@@ -38,7 +38,6 @@ from hub.survivorship_rules import (
     GoldenRules,
     Group,
     Orders,
-    Received,
     Values,
     choose,
     lineage,
@@ -115,7 +114,7 @@ def build_golden(linked: Sequence[Linked],
             fields[path] = _union(path, orders)
         elif isinstance(route := rules.route(path), Group):
             groups.setdefault(route, []).append(path)
-        elif chosen := _choose_one(route, orders, path):
+        elif chosen := choose(route, orders, _values_at((path,))):
             fields[path] = [lineage(chosen, path, route)]
     for group, members in groups.items():
         chosen = choose(group.rule, orders, _values_at(tuple(members)))
@@ -131,15 +130,6 @@ def build_golden(linked: Sequence[Linked],
         "fields": dict(sorted(fields.items())),
         "sources": sorted(f"{i.record.source_system}/{i.record.source_id}" for i in linked),
     }
-
-
-def _choose_one(rule: str, orders: Orders, path: str) -> Received | None:
-    """``choose`` for one field; the first record that has it under the two lazy rules,
-    without ``choose``'s generic reading (a golden rebuild does this for every field)."""
-    if rule in ("source_priority", "most_recent"):
-        seq = orders.ranked if rule == "source_priority" else orders.newest
-        return next((i for i in seq if i.record.first(path)), None)
-    return choose(rule, orders, _values_at((path,)))
 
 
 def _values_at(paths: tuple[str, ...]) -> Values:
