@@ -41,14 +41,14 @@ class FieldSpec:
         ``channel="sms" purpose="marketing"``."""
         if not (self.qualifier_attr and qualifier):
             return {}
-        first, _, second = qualifier.partition("/") if self.sub_attr else (qualifier, "", "")
+        first, _, second = self._split(qualifier)
         return {self.qualifier_attr: first} | ({self.sub_attr: second}
                                                if self.sub_attr and second else {})
 
     def qualifier_problem(self, qualifier: str) -> str | None:
         """What is wrong with an enumerated ``qualifier`` (``mobile``, ``sms/marketing``)
         as a sentence, or None. A free one (a custom attribute's name) is config's."""
-        first, slash, second = qualifier.partition("/") if self.sub_attr else (qualifier, "", "")
+        first, slash, second = self._split(qualifier)
         if first not in self.qualifiers:
             return (f"{first!r} is not a {self.qualifier_attr or 'qualifier'} of {self.path} "
                     f"(allowed: {', '.join(self.qualifiers) or 'none'})")
@@ -56,6 +56,10 @@ class FieldSpec:
             return (f"{second!r} is not a {self.sub_attr} of {self.path}:{first} "
                     f"(allowed: {', '.join(self.sub_qualifiers)})")
         return None
+
+    def _split(self, qualifier: str) -> tuple[str, str, str]:
+        """``sms/marketing`` -> (sms, /, marketing) where a second attribute exists."""
+        return qualifier.partition("/") if self.sub_attr else (qualifier, "", "")
 
     @property
     def enumeration(self) -> tuple[str, ...]:
